@@ -1,0 +1,126 @@
+"""Training throughput: sknoisy's estimators vs a plain torch loop vs plain skorch.
+
+Same module (the default MLP), optimizer (Adam, lr 1e-3), batch size, epochs and
+shuffling for every contender; the data are in memory. Each contender is timed
+``--repeats`` times, interleaved, after one untimed warm-up round; the table shows
+the median samples per second and its ratio to the plain torch loop, measured side
+by side in one run (these machines are shared and noisy: compare ratios, not
+absolute figures across runs).
+
+    python benchmarks/throughput.py --epochs 20 --repeats 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+from sklearn.datasets import load_digits
+from sklearn.preprocessing import StandardScaler
+from skorch import NeuralNetClassifier
+
+from sknoisy import ALRClassifier, CrossEntropyClassifier, WrongEventClassifier
+from sknoisy.modules import MLP
+
+
+def torch_loop(X, y, epochs, batch_size, device, seed):
+    """The hand-written reference: tensors on the device, slicing, Adam."""
+    torch.manual_seed(seed)
+    n_classes = int(y.max()) + 1
+    model = MLP(X.shape[1], n_classes).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    X_t = torch.as_tensor(X, device=device)
+    y_t = torch.as_tensor(y, device=device)
+    generator = torch.Generator().manual_seed(seed)
+    model.train()
+    for _ in range(epochs):
+        order = torch.randperm(len(X_t), generator=generator).to(device)
+        for start in range(0, len(X_t), batch_size):
+            idx = order[start : start + batch_size]
+            optimizer.zero_grad()
+            loss = loss_fn(model(X_t[idx]), y_t[idx])
+            loss.backward()
+            optimizer.step()
+    if device != "cpu":
+        torch.cuda.synchronize()
+
+
+def skorch_plain(X, y, epochs, batch_size, device, seed):
+    """skorch's NeuralNetClassifier, as a skorch user would write it."""
+    torch.manual_seed(seed)
+    NeuralNetClassifier(
+        MLP,
+        module__n_features=X.shape[1],
+        module__n_classes=int(y.max()) + 1,
+        criterion=torch.nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam,
+        lr=1e-3,
+        max_epochs=epochs,
+        batch_size=batch_size,
+        train_split=None,
+        iterator_train__shuffle=True,
+        device=device,
+        verbose=0,
+    ).fit(X, y)
+
+
+def sknoisy_fit(Estimator):
+    def fit(X, y, epochs, batch_size, device, seed):
+        Estimator(
+            max_epochs=epochs, batch_size=batch_size, device=device, random_state=seed
+        ).fit(X, y)
+
+    fit.__name__ = Estimator.__name__
+    return fit
+
+
+CONTENDERS = {
+    "torch loop": torch_loop,
+    "skorch NeuralNetClassifier": skorch_plain,
+    "sknoisy CrossEntropyClassifier": sknoisy_fit(CrossEntropyClassifier),
+    "sknoisy ALRClassifier": sknoisy_fit(ALRClassifier),
+    "sknoisy WrongEventClassifier": sknoisy_fit(WrongEventClassifier),
+}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--device", default="cuda" if torch.cuda.is_available() else "cpu"
+    )
+    args = parser.parse_args(argv)
+
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X).astype(np.float32)
+    y = y.astype(np.int64)
+    for fit in CONTENDERS.values():  # warm-up round, untimed
+        fit(X, y, 1, args.batch_size, args.device, 0)
+    seconds = {name: [] for name in CONTENDERS}
+    for repeat in range(args.repeats):
+        for name, fit in CONTENDERS.items():
+            start = time.perf_counter()
+            fit(X, y, args.epochs, args.batch_size, args.device, repeat)
+            seconds[name].append(time.perf_counter() - start)
+
+    samples = len(X) * args.epochs
+    reference = samples / np.median(seconds["torch loop"])
+    device = torch.cuda.get_device_name() if args.device.startswith("cuda") else "cpu"
+    print(
+        f"digits {X.shape}, MLP 64-256-256-10, batch {args.batch_size}, "
+        f"{args.epochs} epochs, {args.repeats} repeats, device {device}, "
+        f"torch threads {torch.get_num_threads()}"
+    )
+    print(f"{'contender':34s} {'samples/s':>10s} {'vs torch loop':>14s}")
+    for name, values in seconds.items():
+        rate = samples / np.median(values)
+        print(f"{name:34s} {rate:10.0f} {rate / reference:13.2f}x")
+
+
+if __name__ == "__main__":
+    main()

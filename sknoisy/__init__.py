@@ -1,0 +1,24 @@
+"""sknoisy: learning from noisily labelled data with neural networks.
+
+Estimators
+----------
+WrongEventClassifier
+    IDO (arXiv 2505.00812): wrong events, Label Wave, Beta-mixture dynamic loss.
+ALRClassifier
+    ALR (arXiv 2502.00386): soft labels by temporal ensembling, entropy hardening.
+CrossEntropyClassifier
+    Plain cross-entropy training, the baseline.
+"""
+
+from ._alr import ALRClassifier
+from ._plain import CrossEntropyClassifier
+from ._wrong_event import WrongEventClassifier
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ALRClassifier",
+    "CrossEntropyClassifier",
+    "WrongEventClassifier",
+    "__version__",
+]

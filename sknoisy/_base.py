@@ -1,0 +1,320 @@
+"""The scikit-learn shell that every sknoisy estimator stands on.
+
+:class:`NoisyLabelClassifier` is a ``ClassifierMixin, BaseEstimator`` that
+*contains* a private skorch net (``net_``) instead of subclassing one. It owns what
+all methods share:
+
+* the estimator contract: ``__init__`` stores parameters; ``fit`` validates them
+  and the data (float32 cast, finite values, at least two classes) before any
+  training; fitted state ends in ``_``;
+* label encoding (strings, non-contiguous ints, pandas categories), ``classes_``;
+* seeding from ``random_state`` without touching global random states;
+* building the skorch net (default MLP or the user's module, skorch's prefixed
+  parameters) and the fitted-attribute contract (``noise_scores_``,
+  ``refined_labels_``).
+
+A method subclasses it and sets ``_net_class`` (an :class:`~sknoisy._net.IndexedNet`
+subclass with the method's loss and epoch logic), ``_method_net_params`` (the
+method's parameters for that net) and ``_collect_fitted_state`` (the per-sample
+results it exposes).
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, Options
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._net import IndexedNet
+from .modules import MLP
+
+NET_PARAM_PREFIXES = (
+    "module__",
+    "optimizer__",
+    "iterator_train__",
+    "iterator_valid__",
+    "callbacks__",
+)
+"""skorch parameter prefixes that pass through to the net."""
+
+
+def resolve_seed(random_state) -> int:
+    """An int seed from ``random_state``, leaving global random states untouched."""
+    if random_state is None:
+        return int(np.random.SeedSequence().generate_state(1)[0] >> 1)
+    rng = check_random_state(random_state)
+    return int(rng.randint(np.iinfo(np.int32).max))
+
+
+def _accepted_arguments(module_class) -> set[str]:
+    try:
+        return set(inspect.signature(module_class).parameters)
+    except (TypeError, ValueError):
+        return set()
+
+
+class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
+    """Base class of sknoisy's classifiers; not for direct use.
+
+    See :class:`sknoisy.WrongEventClassifier` for the parameters.
+    """
+
+    _net_class = IndexedNet
+
+    _parameter_constraints: dict = {
+        "module": [None, callable],
+        "hidden_layer_sizes": ["array-like"],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Integral, {-1}),
+        ],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "optimizer": [callable],
+        "device": [str, torch.device],
+        "callbacks": [list, None],
+        "train_split": [None, callable],
+        "verbose": ["verbose"],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        *,
+        module=None,
+        hidden_layer_sizes=(256, 256),
+        dropout=0.0,
+        max_epochs=60,
+        batch_size=128,
+        lr=1e-3,
+        optimizer=torch.optim.Adam,
+        device="cpu",
+        callbacks=None,
+        train_split=None,
+        verbose=0,
+        random_state=None,
+        **net_params,
+    ):
+        self.module = module
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.dropout = dropout
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.device = device
+        self.callbacks = callbacks
+        self.train_split = train_split
+        self.verbose = verbose
+        self.random_state = random_state
+        _check_net_param_names(net_params)
+        vars(self).update(net_params)
+
+    # -- parameters -------------------------------------------------------------
+    def _net_params(self) -> dict:
+        """The skorch prefixed parameters stored on this estimator."""
+        return {k: v for k, v in vars(self).items() if k.startswith(NET_PARAM_PREFIXES)}
+
+    def get_params(self, deep=True):
+        params = super().get_params(deep=deep)
+        params.update(self._net_params())
+        return params
+
+    def set_params(self, **params):
+        net_params = {
+            k: v for k, v in params.items() if k.startswith(NET_PARAM_PREFIXES)
+        }
+        vars(self).update(net_params)
+        rest = {k: v for k, v in params.items() if k not in net_params}
+        return super().set_params(**rest) if rest else self
+
+    # -- fit ----------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Train the network on ``(X, y)`` and score every training label.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training features (numpy array, pandas DataFrame, ...).
+        y : array-like of shape (n_samples,)
+            Given labels, possibly wrong; any label type.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._validate_method_params()
+        X, y_encoded = self._validate_training_data(X, y)
+        seed = resolve_seed(self.random_state)
+        with self._seeded(seed):
+            self.net_ = self._build_net(X.shape[1], len(self.classes_), seed)
+            self.net_.fit(X, y_encoded)
+            self._collect_fitted_state(X, y_encoded)
+        return self
+
+    def _validate_method_params(self) -> None:
+        """Cross-parameter checks of a method, before any work (hook)."""
+
+    def _validate_training_data(self, X, y):
+        X, y = validate_data(
+            self, X, y, dtype=(np.float32, np.float64), ensure_min_samples=2
+        )
+        check_classification_targets(y)
+        self.classes_, y_encoded = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 classes to tell wrong "
+                f"labels from right ones; y has only one: {self.classes_.tolist()}."
+            )
+        return _as_float32(X), y_encoded.astype(np.int64)
+
+    def _seeded(self, seed: int):
+        """Fork the global torch RNG (CPU and the fit's CUDA device) and seed it."""
+        device = torch.device(self.device)
+        devices = []
+        if device.type == "cuda":
+            devices = [
+                device.index
+                if device.index is not None
+                else torch.cuda.current_device()
+            ]
+        return _SeededRNG(seed, devices)
+
+    def _module_params(self, n_features: int, n_classes: int) -> dict:
+        """``module`` and ``module__*`` arguments of the net."""
+        user_params = {
+            k: v for k, v in self._net_params().items() if k.startswith("module__")
+        }
+        if self.module is None:
+            return {
+                "module": MLP,
+                "module__n_features": n_features,
+                "module__n_classes": n_classes,
+                "module__hidden_layer_sizes": tuple(self.hidden_layer_sizes),
+                "module__dropout": self.dropout,
+                **user_params,
+            }
+        if isinstance(self.module, torch.nn.Module):
+            return {"module": copy.deepcopy(self.module), **user_params}
+        accepted = _accepted_arguments(self.module)
+        sizes = {"module__n_features": n_features, "module__n_classes": n_classes}
+        filled = {k: v for k, v in sizes.items() if k[len("module__") :] in accepted}
+        return {"module": self.module, **filled, **user_params}
+
+    def _method_net_params(self) -> dict:
+        """Method parameters for ``_net_class`` (hook)."""
+        return {}
+
+    def _build_net(self, n_features: int, n_classes: int, seed: int) -> IndexedNet:
+        other_params = {
+            k: v for k, v in self._net_params().items() if not k.startswith("module__")
+        }
+        params = {
+            "criterion": torch.nn.CrossEntropyLoss,
+            "optimizer": self.optimizer,
+            "lr": self.lr,
+            "max_epochs": self.max_epochs,
+            "batch_size": self.batch_size,
+            "device": self.device,
+            "callbacks": clone(self.callbacks, safe=False) if self.callbacks else None,
+            "train_split": self.train_split,
+            "verbose": self.verbose,
+            "classes": list(range(n_classes)),
+            "iterator_train__shuffle": True,
+            "seed": seed,
+            **self._module_params(n_features, n_classes),
+            **other_params,
+            **self._method_net_params(),
+        }
+        return self._net_class(**params)
+
+    def _collect_fitted_state(self, X: np.ndarray, y_encoded: np.ndarray) -> None:
+        """Set ``noise_scores_`` and ``refined_labels_`` from the fitted net (hook)."""
+        raise NotImplementedError
+
+    # -- predict -----------------------------------------------------------------
+    def _validate_inference_data(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=(np.float32, np.float64))
+        return _as_float32(X)
+
+    def _predict_proba_float32(self, X: np.ndarray) -> np.ndarray:
+        """Probabilities of the fitted net on validated float32 data."""
+        proba = self.net_.predict_proba(X).astype(np.float64)
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``; rows sum to 1.
+        """
+        return self._predict_proba_float32(self._validate_inference_data(X))
+
+    def predict(self, X):
+        """Predicted class labels, in the label space of ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+
+class _SeededRNG:
+    """Context manager: fork torch's global RNG, seed it, restore on exit."""
+
+    def __init__(self, seed: int, cuda_devices: list[int]):
+        self.seed = seed
+        self.fork = torch.random.fork_rng(devices=cuda_devices)
+
+    def __enter__(self):
+        self.fork.__enter__()
+        torch.manual_seed(self.seed)
+        return self
+
+    def __exit__(self, *exc):
+        return self.fork.__exit__(*exc)
+
+
+def _as_float32(X: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        X32 = np.asarray(X, dtype=np.float32)
+    if not np.isfinite(X32).all():
+        raise ValueError(
+            "X has values too large for float32 (the network's precision); "
+            "rescale the features, e.g. with sklearn.preprocessing.StandardScaler."
+        )
+    return X32
+
+
+def _check_net_param_names(net_params: dict) -> None:
+    unknown = sorted(k for k in net_params if not k.startswith(NET_PARAM_PREFIXES))
+    if unknown:
+        raise TypeError(
+            f"Unexpected keyword argument(s) {unknown}; besides the named "
+            f"parameters only skorch's prefixed ones are accepted: "
+            f"{', '.join(p + '*' for p in NET_PARAM_PREFIXES)}."
+        )

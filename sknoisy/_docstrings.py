@@ -1,0 +1,67 @@
+"""Docstring fragments shared by every sknoisy estimator, substituted, not copied."""
+
+from __future__ import annotations
+
+_NETWORK_PARAMETERS = """module : torch.nn.Module class or instance, default=None
+        The network; it maps a batch of inputs to logits of shape
+        ``(n, n_classes)``. None builds :class:`sknoisy.modules.MLP` sized from the
+        data. A class is instantiated with the ``module__*`` parameters, and its
+        ``n_features``/``n_classes`` arguments, if it has them, are filled in from
+        the data. An instance is copied, never trained in place.
+    hidden_layer_sizes : tuple of int, default=(256, 256)
+        Hidden layers of the default MLP (ignored when ``module`` is given).
+    dropout : float, default=0.0
+        Dropout of the default MLP (ignored when ``module`` is given).
+    max_epochs : int, default=60
+        Passes over the training data.
+    batch_size : int, default=128
+        Samples per gradient step (-1 for the whole data set).
+    lr : float, default=1e-3
+        Learning rate.
+    optimizer : torch.optim.Optimizer class, default=torch.optim.Adam
+        Optimizer; set its other arguments with ``optimizer__*``, e.g.
+        ``optimizer__weight_decay=1e-4``.
+    device : str or torch.device, default="cpu"
+        Where training runs, e.g. ``"cuda"``. Per-sample state lives there too.
+    callbacks : list of skorch callbacks, default=None
+        Extra skorch callbacks, e.g. ``[skorch.callbacks.ProgressBar()]``. They are
+        copied at every fit.
+    train_split : callable or None, default=None
+        skorch's validation split, e.g. ``skorch.dataset.ValidSplit(5)``. None
+        trains on every row, which the per-sample state needs.
+    verbose : int, default=0
+        Print a per-epoch table of the training history when positive.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, data order, dropout and views. An int makes
+        fits on CPU reproducible; global random states are left untouched.
+    **net_params
+        skorch's prefixed parameters: ``module__*``, ``optimizer__*``,
+        ``iterator_train__*``, ``iterator_valid__*``, ``callbacks__*``. They can be
+        tuned by ``GridSearchCV`` like any other parameter."""
+
+_FITTED_ATTRIBUTES = """classes_ : ndarray of shape (n_classes,)
+        The class labels, sorted.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features, when ``X`` has string column names.
+    net_ : skorch.NeuralNetClassifier
+        The fitted skorch net; ``net_.history`` holds the per-epoch figures.
+    noise_scores_ : ndarray of shape (n_samples,)
+        Per training row, in [0, 1]: higher means the given label is more likely
+        wrong.
+    refined_labels_ : ndarray of shape (n_samples,)
+        Per training row, the label the method believes, in the user's label
+        space."""
+
+DOCSTRING_FRAGMENTS = {
+    "network_parameters": _NETWORK_PARAMETERS,
+    "fitted_attributes": _FITTED_ATTRIBUTES,
+}
+
+
+def substitute_docstring(obj):
+    """Fill the ``%(name)s`` fragments of ``obj.__doc__``."""
+    if obj.__doc__:
+        obj.__doc__ = obj.__doc__ % DOCSTRING_FRAGMENTS
+    return obj

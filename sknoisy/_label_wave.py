@@ -1,0 +1,105 @@
+"""Label Wave: pick a training epoch from per-epoch prediction changes.
+
+Yuan et al., "Early Stopping Against Label Noise Without Validation Data",
+ICLR 2024. ``PC(e)`` is the number of training samples whose online prediction
+(the argmax of the train-mode forward pass that produced the gradient) changed
+between epochs ``e - 1`` and ``e``. While the network learns the clean patterns
+PC falls; once it starts memorising wrong labels it rises again. The first local
+minimum of PC is the epoch to keep.
+
+Used by both methods: IDO's base model (``WrongEventClassifier``) and ALR's
+``warmup_epochs="auto"`` (``ALRClassifier``).
+
+Epochs are numbered from 1, as in the net's history. PC is defined from epoch 2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+
+def smooth_changes(changes: Sequence[float], window: int = 1) -> np.ndarray:
+    """Trailing moving average of a prediction-change sequence.
+
+    Parameters
+    ----------
+    changes : sequence of float
+        ``PC(2), PC(3), ...``.
+    window : int, default=1
+        Number of epochs averaged; 1 returns the sequence unchanged (IDO).
+
+    Returns
+    -------
+    ndarray of shape (len(changes),)
+    """
+    values = np.asarray(changes, dtype=float)
+    if window <= 1 or len(values) == 0:
+        return values
+    cumsum = np.concatenate([[0.0], np.cumsum(values)])
+    ends = np.arange(1, len(values) + 1)
+    starts = np.maximum(0, ends - window)
+    return (cumsum[ends] - cumsum[starts]) / (ends - starts)
+
+
+def first_local_minimum(changes: Sequence[float], window: int = 1) -> int | None:
+    """Epoch of the first local minimum of the prediction changes.
+
+    The minimum is the first epoch ``e`` with ``PC(e + 1) >= PC(e)``.
+
+    Parameters
+    ----------
+    changes : sequence of float
+        ``PC(2), PC(3), ...``: the prediction changes observed so far.
+    window : int, default=1
+        Moving-average window applied before the search.
+
+    Returns
+    -------
+    int or None
+        The epoch (counted from 1, so ``changes[0]`` is epoch 2), or None while
+        PC is still falling.
+    """
+    smoothed = smooth_changes(changes, window)
+    rises = np.flatnonzero(smoothed[1:] >= smoothed[:-1])
+    if len(rises) == 0:
+        return None
+    return int(rises[0]) + 2
+
+
+class PredictionChangeTracker:
+    """Count per-epoch changes of each sample's online prediction, on the device.
+
+    Parameters
+    ----------
+    n_samples : int
+        Rows of the training data.
+    device : str or torch.device
+        Where the per-sample predictions are kept.
+    """
+
+    def __init__(self, n_samples: int, device):
+        self.previous = torch.full((n_samples,), -1, dtype=torch.long, device=device)
+        self.current = self.previous.clone()
+        self.epochs = 0
+        self.changes: list[int] = []
+
+    def update(self, rows: torch.Tensor, predictions: torch.Tensor) -> None:
+        """Record one batch's online predictions (no host synchronisation)."""
+        self.current[rows] = predictions
+
+    def end_epoch(self) -> int | None:
+        """Close the epoch; return its PC (None after the first epoch)."""
+        self.epochs += 1
+        change = None
+        if self.epochs > 1:
+            change = int((self.current != self.previous).sum())
+            self.changes.append(change)
+        self.previous.copy_(self.current)
+        return change
+
+    def label_wave_epoch(self, window: int = 1) -> int | None:
+        """The first local minimum of the changes so far (see above)."""
+        return first_local_minimum(self.changes, window)

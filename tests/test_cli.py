@@ -1,0 +1,80 @@
+"""The command line, run as a user runs it: a subprocess."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def run(*args, timeout=240):
+    return subprocess.run(
+        [sys.executable, "-m", "sknoisy", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_demo_reports_found_errors_and_accuracy():
+    result = run("demo", "--epochs", "4", "--rate", "0.3")
+    assert result.returncode == 0, result.stderr
+    assert "of the 377 injected errors found" in result.stdout
+    assert "Test accuracy on clean labels" in result.stdout
+    assert "plain training" in result.stdout
+
+
+def test_demo_alr():
+    result = run("demo", "--method", "alr", "--epochs", "3")
+    assert result.returncode == 0, result.stderr
+    assert "ALRClassifier flagged" in result.stdout
+
+
+def test_benchmark_end_to_end_tiny(tmp_path):
+    out = tmp_path / "results.json"
+    table = tmp_path / "summary.csv"
+    plot = tmp_path / "scores.png"
+    result = run(
+        "benchmark",
+        "--dataset",
+        "iris",
+        "--noise",
+        "symmetric:0.2",
+        "pair:0.2",
+        "--epochs",
+        "3",
+        "--seeds",
+        "0",
+        "1",
+        "--json",
+        str(out),
+        "--csv",
+        str(table),
+        "--plot",
+        str(plot),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "wrong-event" in result.stdout and "alr" in result.stdout
+    assert "plain (best epoch, oracle)" in result.stdout
+    data = json.loads(out.read_text())
+    methods = {row["method"] for row in data["results"]}
+    assert {"plain", "wrong-event", "alr", "cleanlab"} <= methods
+    assert len(data["results"]) == 2 * 2 * 5
+    assert table.read_text().startswith("noise,method,seeds")
+    assert plot.stat().st_size > 10_000
+    assert "training" in result.stderr, "progress lines"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["benchmark", "--dataset", "nope.csv"], "Unknown data set"),
+        (["benchmark", "--methods", "magic"], "Unknown method"),
+        (["benchmark", "--noise", "symmetric:lots"], "KIND:RATE"),
+    ],
+)
+def test_bad_arguments_get_one_line_errors(args, message):
+    result = run(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
