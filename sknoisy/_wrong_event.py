@@ -169,6 +169,7 @@ class WrongEventNet(IndexedNet):
             for group in self.optimizer_.param_groups:
                 group["lr"] = lr
         self.history.record("stage", self.stage_)
+        self.history.record("lr", self.optimizer_.param_groups[0]["lr"])
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         super().on_epoch_end(net, dataset_train, dataset_valid, **kwargs)
@@ -213,7 +214,7 @@ class WrongEventNet(IndexedNet):
         counts = self.wrong_events_.cpu().numpy()  # one transfer per epoch
         self.mixture_.fit(counts, self.labels_, n_iter)
         table = self.mixture_.table()
-        self.table_ = torch.as_tensor(table, device=self.device)
+        self.table_ = torch.as_tensor(table, dtype=torch.float32, device=self.device)
         self.clean_proba_ = table[
             self.labels_, np.minimum(counts, len(table[0]) - 1), 0
         ]
@@ -292,7 +293,7 @@ class WrongEventClassifier(NoisyLabelClassifier):
 
     Notes
     -----
-    The net's history records, per epoch, ``stage``, ``prediction_changes``, and
+    The net's history records, per epoch, ``stage``, ``lr``, ``prediction_changes``, and
     from the end of stage 1 the mixture parameters (``mixture``) and the fraction
     of rows the mixture calls noisy (``noisy_fraction``).
 

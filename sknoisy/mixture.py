@@ -7,6 +7,8 @@ Conventions
 * Counts are normalised per fit, ``x = (count - min) / (max - min)``, and
   squeezed into ``[EPS, 1 - EPS]``. A count outside the fitted range is clipped
   into it (the official code returns a zero posterior there instead).
+* Responsibilities are normalised in log space (the official code floors the
+  densities at ``EPS``, which gives the most extreme counts a posterior of 0.5).
 * Wrong-event counts are small integers, so EM runs on the histogram of distinct
   counts (weighted by frequency), which equals EM over samples, and the outputs
   are precomputed as a lookup table over counts ``0..max_count``.
@@ -63,15 +65,22 @@ class BetaMixture:
     betas: np.ndarray = field(default_factory=lambda: np.array([2.0, 1.0]))
     weights: np.ndarray = field(default_factory=lambda: np.array([0.5, 0.5]))
 
-    def weighted_likelihood(self, x: np.ndarray) -> np.ndarray:
-        """``w_k * pdf_k(x)``, shape (2, n)."""
-        pdf = stats.beta.pdf(x[None, :], self.alphas[:, None], self.betas[:, None])
-        return self.weights[:, None] * pdf
+    def log_weighted_likelihood(self, x: np.ndarray) -> np.ndarray:
+        """``log(w_k * pdf_k(x))``, shape (2, n)."""
+        log_pdf = stats.beta.logpdf(
+            x[None, :], self.alphas[:, None], self.betas[:, None]
+        )
+        return np.log(self.weights)[:, None] + log_pdf
 
     def posterior(self, x: np.ndarray) -> np.ndarray:
-        """Responsibilities of the two components at ``x``, shape (2, n)."""
-        likelihood = np.maximum(self.weighted_likelihood(np.asarray(x, float)), EPS)
-        return likelihood / likelihood.sum(0, keepdims=True)
+        """Responsibilities of the two components at ``x``, shape (2, n).
+
+        Normalised in log space: near 0 or 1 both densities can underflow, and
+        flooring them (as the official code does) would give such a count a
+        posterior of 0.5 however extreme it is.
+        """
+        log_lik = self.log_weighted_likelihood(np.asarray(x, float))
+        return special.softmax(log_lik, axis=0)
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
         """CDF of each component at ``x``, shape (2, n)."""
@@ -205,7 +214,7 @@ class WrongEventMixture:
         return own
 
     def table(self) -> np.ndarray:
-        """Lookup table of shape (n_classes, max_count + 1, 4), float32.
+        """Lookup table of shape (n_classes, max_count + 1, 4), float64.
 
         ``table[c, k]`` holds ``TABLE_COLUMNS`` for a sample of given class ``c``
         with ``k`` wrong events; gather with the count clipped to ``max_count``.
@@ -214,7 +223,7 @@ class WrongEventMixture:
         table = np.repeat(global_rows[None], self.n_classes, axis=0)
         for c, group in self.class_groups.items():
             table[c] = group.table(self.max_count)
-        return table.astype(np.float32)
+        return table
 
     def params(self) -> dict:
         """Mixture parameters for the history: global and per class."""

@@ -1,0 +1,110 @@
+"""ALRClassifier against its definitions (methods.md §2)."""
+
+import numpy as np
+import pytest
+from scipy.special import softmax
+
+from sknoisy import ALRClassifier
+from sknoisy._label_wave import first_local_minimum
+from sknoisy.noise import symmetric_noise
+
+from ._modules import InputLogits
+from .conftest import FAST
+from .test_wrong_event import known_prediction_data
+
+
+def fit_known(**params):
+    X, y = known_prediction_data()
+    clf = ALRClassifier(module=InputLogits, batch_size=16, random_state=0, **params)
+    return X, y, clf.fit(X, y)
+
+
+def test_no_update_during_warmup():
+    _, y, clf = fit_known(max_epochs=3, warmup_epochs=3)
+    np.testing.assert_array_equal(clf.soft_labels_, np.eye(3)[y])
+    np.testing.assert_array_equal(clf.noise_scores_, 0)
+    np.testing.assert_array_equal(clf.refined_labels_, y)
+    assert clf.warmup_epochs_ == 3
+
+
+@pytest.mark.parametrize(
+    ("max_epochs", "warmup", "momentum"), [(1, 0, 0.9), (4, 1, 0.7)]
+)
+def test_temporal_ensembling_equals_the_formula(max_epochs, warmup, momentum):
+    X, y, clf = fit_known(
+        max_epochs=max_epochs, warmup_epochs=warmup, momentum=momentum
+    )
+    proba = softmax(X.astype(np.float64), axis=1)
+    updates = max_epochs - warmup
+    expected = momentum**updates * np.eye(3)[y] + (1 - momentum**updates) * proba
+    np.testing.assert_allclose(clf.soft_labels_, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(clf.soft_labels_.sum(axis=1), 1, rtol=1e-6)
+    given = expected[np.arange(len(y)), y]
+    np.testing.assert_allclose(clf.noise_scores_, 1 - given, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(clf.refined_labels_, expected.argmax(axis=1))
+
+
+def test_refines_flipped_labels_on_digits(digits):
+    X, y = digits
+    y_noisy, flipped = symmetric_noise(y, 0.3, random_state=0)
+    clf = ALRClassifier(max_epochs=20, random_state=0).fit(X, y_noisy)
+    assert np.mean(clf.refined_labels_ == y) > np.mean(y_noisy == y) + 0.15
+    assert clf.noise_scores_[flipped].mean() > clf.noise_scores_[~flipped].mean() + 0.3
+    history = clf.net_.history
+    assert 0 < history[-1, "relabelled_fraction"] < 1
+    assert history[-1, "soft_label_entropy"] >= 0
+    assert not hasattr(clf.net_, "soft_labels_"), "per-sample state released"
+
+
+def test_auto_warmup_ends_at_the_label_wave_minimum(digits):
+    X, y = digits
+    y_noisy, _ = symmetric_noise(y, 0.4, random_state=0)
+    clf = ALRClassifier(max_epochs=12, random_state=0).fit(X, y_noisy)
+    history = clf.net_.history
+    changes = history[:, "prediction_changes"][1:]
+    minimum = first_local_minimum(changes)
+    assert minimum is not None
+    # Detected at the end of the epoch after the minimum; refinement starts then.
+    assert clf.warmup_epochs_ == minimum + 1
+    refining = history[:, "refining"]
+    assert not any(refining[: clf.warmup_epochs_]) and all(
+        refining[clf.warmup_epochs_ :]
+    )
+
+
+def test_auto_warmup_is_capped_at_half_the_epochs():
+    # A constant-prediction module never changes its predictions: no minimum.
+    *_, clf = fit_known(max_epochs=6)
+    assert clf.warmup_epochs_ == 3
+
+
+def test_uniform_gating_and_no_entropy(small_data):
+    X, y = small_data
+    for params in ({"entropy_gating": "uniform"}, {"entropy_weight": 0.0}):
+        clf = ALRClassifier(**FAST, warmup_epochs=1, random_state=0, **params).fit(X, y)
+        assert np.isfinite(clf.soft_labels_).all()
+
+
+def test_state_is_reallocated_on_every_fit(small_data):
+    X, y = small_data
+    clf = ALRClassifier(**FAST, warmup_epochs=1, random_state=0).fit(X, y)
+    first = clf.soft_labels_.copy()
+    clf.fit(X[:40], y[:40])
+    assert clf.soft_labels_.shape == (40, 3)
+    clf.fit(X, y)
+    np.testing.assert_array_equal(clf.soft_labels_, first)
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"momentum": 1.0}, "momentum"),
+        ({"warmup_epochs": "late"}, "warmup_epochs"),
+        ({"entropy_weight": -1}, "entropy_weight"),
+        ({"entropy_gating": "max"}, "entropy_gating"),
+    ],
+)
+def test_invalid_method_parameters(params, match, small_data):
+    X, y = small_data
+    with pytest.raises(ValueError, match=match):
+        ALRClassifier(**params).fit(X, y)

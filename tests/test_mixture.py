@@ -1,0 +1,131 @@
+"""The Beta mixture over wrong-event counts (methods.md §1.3)."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from sknoisy.mixture import EPS, BetaMixture, WrongEventMixture, normalise_counts
+
+
+def reference_em_step(x, alphas, betas, weights):
+    """One EM iteration written directly from methods.md §1.3."""
+    lik = np.stack(
+        [w * stats.beta.pdf(x, a, b) for a, b, w in zip(alphas, betas, weights)]
+    )
+    r = lik / lik.sum(0)
+    new_a, new_b = [], []
+    for k in range(2):
+        m = np.sum(r[k] * x) / r[k].sum()
+        v = np.sum(r[k] * (x - m) ** 2) / r[k].sum()
+        a = m * (m * (1 - m) / v - 1)
+        new_a.append(max(a, EPS))
+        new_b.append(max(a * (1 - m) / m, EPS))
+    if new_b[0] < 1.02:
+        new_b[0] = 1.1
+    if new_a[1] < 1.02:
+        new_a[1] = 1.1
+    return np.array(new_a), np.array(new_b), r.sum(1) / r.sum()
+
+
+def test_em_step_matches_the_specification():
+    x = normalise_counts(np.array([0, 0, 1, 1, 2, 3, 7, 8, 9, 9, 10]), 0, 10)
+    mixture = BetaMixture()
+    expected = reference_em_step(
+        x, mixture.alphas.copy(), mixture.betas.copy(), mixture.weights.copy()
+    )
+    mixture.fit(x, n_iter=1)
+    np.testing.assert_allclose(mixture.alphas, expected[0])
+    np.testing.assert_allclose(mixture.betas, expected[1])
+    np.testing.assert_allclose(mixture.weights, expected[2])
+
+
+def test_histogram_em_equals_per_sample_em():
+    counts = np.array([0, 0, 0, 1, 1, 2, 5, 6, 6, 6])
+    x = normalise_counts(counts, 0, 6)
+    per_sample = BetaMixture().fit(x, 20)
+    values, freq = np.unique(counts, return_counts=True)
+    histogram = BetaMixture().fit(
+        normalise_counts(values, 0, 6), 20, sample_weight=freq
+    )
+    np.testing.assert_allclose(per_sample.alphas, histogram.alphas)
+    np.testing.assert_allclose(per_sample.betas, histogram.betas)
+
+
+def test_normalisation_clips():
+    np.testing.assert_allclose(
+        normalise_counts([0, 5, 10, 15], 0, 10), [EPS, 0.5, 1 - EPS, 1 - EPS]
+    )
+    np.testing.assert_allclose(normalise_counts([3, 3], 3, 3), [EPS, EPS])
+
+
+def two_groups(rng, n_clean=80, n_noisy=20):
+    return np.concatenate([rng.integers(0, 3, n_clean), rng.integers(15, 21, n_noisy)])
+
+
+def test_separates_two_well_separated_groups():
+    rng = np.random.default_rng(0)
+    counts = two_groups(rng)
+    labels = np.zeros(len(counts), dtype=int)
+    mixture = WrongEventMixture(n_classes=1).fit(counts, labels, n_iter=20)
+    table = mixture.table()
+    clean = table[0, counts, 0]
+    assert np.all(clean[:80] > 0.9)
+    assert np.all(clean[80:] < 0.1)
+    assert table[0, counts.max(), 0] < 0.01, "the most extreme count is noisy"
+    np.testing.assert_allclose(table[0, :, 0] + table[0, :, 1], 1, rtol=1e-5)
+    cdf_clean, cdf_noisy = table[0, :, 2], table[0, :, 3]
+    assert np.all(np.diff(cdf_clean) >= 0) and np.all(np.diff(cdf_noisy) >= 0)
+
+
+def test_per_class_fits_and_fallbacks_without_nan():
+    rng = np.random.default_rng(1)
+    counts = np.concatenate([two_groups(rng), np.full(30, 4), [1, 9, 2]])
+    labels = np.concatenate([np.zeros(100), np.ones(30), np.full(3, 2)]).astype(int)
+    mixture = WrongEventMixture(n_classes=3).fit(counts, labels, n_iter=20)
+    assert set(mixture.class_groups) == {0}, "class 1 degenerate, class 2 too small"
+    table = mixture.table()
+    assert np.isfinite(table).all()
+    global_rows = mixture.global_group.table(mixture.max_count)
+    np.testing.assert_allclose(table[1], global_rows, rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(table[2], global_rows, rtol=1e-6, atol=1e-12)
+    assert "global" in mixture.params() and 0 in mixture.params()
+
+
+def test_all_counts_equal_means_no_evidence_of_noise():
+    mixture = WrongEventMixture(n_classes=2).fit(
+        np.zeros(20, int), np.arange(20) % 2, 20
+    )
+    table = mixture.table()
+    assert table.shape == (2, 1, 4)
+    assert np.isfinite(table).all()
+    assert np.all(table[:, 0, 0] > 0.99), "everyone clean"
+
+
+def test_global_mixture_option():
+    rng = np.random.default_rng(2)
+    counts = two_groups(rng)
+    labels = np.arange(len(counts)) % 2
+    mixture = WrongEventMixture(n_classes=2, per_class=False).fit(counts, labels, 20)
+    assert mixture.class_groups == {}
+    table = mixture.table()
+    np.testing.assert_array_equal(table[0], table[1])
+
+
+def test_refit_warm_starts_and_uses_fresh_range():
+    rng = np.random.default_rng(3)
+    counts = two_groups(rng)
+    labels = np.zeros(len(counts), dtype=int)
+    mixture = WrongEventMixture(n_classes=1).fit(counts, labels, 20)
+    before = mixture.class_groups[0].mixture.alphas.copy()
+    mixture.fit(counts + 2, labels, 1)
+    group = mixture.class_groups[0]
+    assert group.low == counts.min() + 2 and group.high == counts.max() + 2
+    assert not np.allclose(group.mixture.alphas, [1.0, 2.0]), "not reset"
+    assert np.all(np.abs(group.mixture.alphas - before) < np.abs(before) + 1)
+
+
+@pytest.mark.parametrize("n_iter", [1, 20])
+def test_constraints_keep_densities_falling_away(n_iter):
+    x = normalise_counts(np.arange(11), 0, 10)
+    mixture = BetaMixture().fit(x, n_iter)
+    assert mixture.betas[0] >= 1.02 and mixture.alphas[1] >= 1.02
