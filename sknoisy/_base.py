@@ -116,13 +116,17 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         self.train_split = train_split
         self.verbose = verbose
         self.random_state = random_state
-        _check_net_param_names(net_params)
         vars(self).update(net_params)
 
     # -- parameters -------------------------------------------------------------
     def _net_params(self) -> dict:
-        """The skorch prefixed parameters stored on this estimator."""
-        return {k: v for k, v in vars(self).items() if k.startswith(NET_PARAM_PREFIXES)}
+        """The extra keyword parameters (skorch's prefixed ones) on this estimator."""
+        named = set(self._get_param_names())
+        return {
+            k: v
+            for k, v in vars(self).items()
+            if k not in named and not k.endswith("_") and not k.startswith("_")
+        }
 
     def get_params(self, deep=True):
         params = super().get_params(deep=deep)
@@ -154,7 +158,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
-        self._validate_method_params()
+        _check_net_param_names(self._net_params())
         X, y_encoded = self._validate_training_data(X, y)
         seed = resolve_seed(self.random_state)
         with self._seeded(seed):
@@ -163,21 +167,20 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
             self._collect_fitted_state(X, y_encoded)
         return self
 
-    def _validate_method_params(self) -> None:
-        """Cross-parameter checks of a method, before any work (hook)."""
-
     def _validate_training_data(self, X, y):
         X, y = validate_data(
             self, X, y, dtype=(np.float32, np.float64), ensure_min_samples=2
         )
         check_classification_targets(y)
-        self.classes_, y_encoded = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
+        classes, y_encoded = np.unique(y, return_inverse=True)
+        if len(classes) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs at least 2 classes to tell wrong "
-                f"labels from right ones; y has only one: {self.classes_.tolist()}."
+                f"labels from right ones; y has only one: {classes.tolist()}."
             )
-        return _as_float32(X), y_encoded.astype(np.int64)
+        X = _as_float32(X)
+        self.classes_ = classes
+        return X, y_encoded.astype(np.int64)
 
     def _seeded(self, seed: int):
         """Fork the global torch RNG (CPU and the fit's CUDA device) and seed it."""

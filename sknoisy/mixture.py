@@ -105,7 +105,7 @@ class BetaMixture:
             resp = self.posterior(x) * freq[None, :]  # E-step
             for k in range(2):  # M-step: weighted method of moments
                 total = max(resp[k].sum(), EPS)
-                mean = (resp[k] * x).sum() / total
+                mean = np.clip((resp[k] * x).sum() / total, EPS, 1 - EPS)
                 var = max((resp[k] * (x - mean) ** 2).sum() / total, EPS)
                 alpha = mean * (mean * (1 - mean) / var - 1)
                 self.alphas[k] = max(alpha, EPS)
@@ -115,7 +115,7 @@ class BetaMixture:
                 self.betas[0] = SHAPE_RESET
             if self.alphas[1] < SHAPE_FLOOR:
                 self.alphas[1] = SHAPE_RESET
-            self.weights = resp.sum(1) / resp.sum()
+            self.weights = np.maximum(resp.sum(1) / resp.sum(), EPS)
         return self
 
     def outputs(self, x) -> np.ndarray:

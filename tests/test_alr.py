@@ -59,7 +59,8 @@ def test_refines_flipped_labels_on_digits(digits):
 def test_auto_warmup_ends_at_the_label_wave_minimum(digits):
     X, y = digits
     y_noisy, _ = symmetric_noise(y, 0.4, random_state=0)
-    clf = ALRClassifier(max_epochs=12, random_state=0).fit(X, y_noisy)
+    clf = ALRClassifier(max_epochs=12, warmup_epochs="auto", random_state=0)
+    clf.fit(X, y_noisy)
     history = clf.net_.history
     changes = history[:, "prediction_changes"][1:]
     minimum = first_local_minimum(changes)
@@ -74,7 +75,7 @@ def test_auto_warmup_ends_at_the_label_wave_minimum(digits):
 
 def test_auto_warmup_is_capped_at_half_the_epochs():
     # A constant-prediction module never changes its predictions: no minimum.
-    *_, clf = fit_known(max_epochs=6)
+    *_, clf = fit_known(max_epochs=6, warmup_epochs="auto")
     assert clf.warmup_epochs_ == 3
 
 

@@ -87,9 +87,9 @@ def test_clone_get_set_params_with_skorch_prefixes(Estimator):
     assert "module__dropout=0.1" in repr(clf)
 
 
-def test_unknown_keyword_is_a_type_error(Estimator):
+def test_unknown_keyword_is_a_type_error_at_fit(Estimator, small_data):
     with pytest.raises(TypeError, match="hiden_units"):
-        Estimator(hiden_units=3)
+        Estimator(hiden_units=3).fit(*small_data)
 
 
 def test_prefixed_params_reach_the_net(small_data):
