@@ -1,7 +1,8 @@
 """Sweep ALRClassifier's open choices (methods.md §2.1) to choose its defaults.
 
-Runs ALR on a data set (digits by default) with several noise settings and seeds (60 epochs) and prints
-the mean test accuracy, detection AUROC and refined-label accuracy per setting.
+Runs ALR on a data set (digits by default) with several noise settings and seeds
+(60 epochs) and prints the mean test accuracy, detection AUROC and refined-label
+accuracy per setting.
 ``--vary`` names the values to try; by default each parameter is varied alone
 around ``--base``, with ``--product`` over the full grid.
 
@@ -70,7 +71,8 @@ def main(argv=None):
     base = {k: v[0] for k, v in parse_assignments(args.base).items()}
     vary = parse_assignments(args.vary)
     print(
-        f"ALR sweep: {args.dataset}, {args.noise}, seeds {args.seeds}, {args.epochs} epochs"
+        f"ALR sweep: {args.dataset}, {args.noise}, seeds {args.seeds}, "
+        f"{args.epochs} epochs"
     )
     print(f"{'configuration':60s} {'test acc':>9s} {'AUROC':>7s} {'refined':>8s}")
     for config in configurations(base, vary, args.product):
