@@ -79,11 +79,12 @@ class ALRNet(IndexedNet):
         if not training:
             return super().get_loss(y_pred, y_true, X=X, training=training)
         rows = self.batch_rows(X)
-        self.tracker_.update(rows, y_pred.detach().argmax(dim=1))
         if not self.refining:
+            # Prediction changes are only needed to end an "auto" warm-up.
+            self.tracker_.update(rows, y_pred.detach().argmax(dim=1))
             return super().get_loss(y_pred, y_true, X=X, training=training)
-        proba = F.softmax(y_pred, dim=1).detach()
-        soft = self.momentum * self.soft_labels_[rows] + (1 - self.momentum) * proba
+        proba = F.softmax(y_pred.detach(), dim=1)
+        soft = torch.lerp(proba, self.soft_labels_[rows], self.momentum)
         self.soft_labels_[rows] = soft
         gate = soft.max(dim=1).values if self.entropy_gating == "confidence" else None
         return alr_loss(y_pred, soft, self.entropy_weight, entropy_gate=gate)
@@ -91,10 +92,11 @@ class ALRNet(IndexedNet):
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         super().on_epoch_end(net, dataset_train, dataset_valid, **kwargs)
         epoch = len(self.history)
-        self.history.record("prediction_changes", self.tracker_.end_epoch())
         self.history.record("refining", self.refining)
-        if not self.refining and self._warmup_ends(epoch):
-            self.warmup_end_ = epoch
+        if not self.refining:
+            self.history.record("prediction_changes", self.tracker_.end_epoch())
+            if self._warmup_ends(epoch):
+                self.warmup_end_ = epoch
         soft_entropy = entropy(self.soft_labels_).mean()
         relabelled = (self.soft_labels_.argmax(dim=1) != self.targets_).float().mean()
         figures = torch.stack([soft_entropy, relabelled]).cpu().tolist()
@@ -175,7 +177,8 @@ class ALRClassifier(NoisyLabelClassifier):
 
     Notes
     -----
-    The net's history records, per epoch, ``prediction_changes``, ``refining``,
+    The net's history records, per epoch, ``refining``, ``prediction_changes``
+    (during the warm-up),
     the mean entropy of the soft labels (``soft_label_entropy``) and the fraction
     of rows whose soft label's argmax differs from the given label
     (``relabelled_fraction``).

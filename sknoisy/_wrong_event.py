@@ -115,19 +115,18 @@ class WrongEventNet(IndexedNet):
         else:
             self.views_ = self.views
 
-    def _observe(self, rows, logits, y, track: bool) -> None:
-        """Count the batch's wrong events; optionally record its predictions."""
+    def _observe(self, rows, logits, y) -> None:
+        """Count the batch's wrong events and record its online predictions."""
         predictions = logits.detach().argmax(dim=1)
         self.wrong_events_[rows] += (predictions != y).int()
-        if track:
-            self.tracker_.update(rows, predictions)
+        self.tracker_.update(rows, predictions)
 
     # -- stage 1: plain cross-entropy, counting --------------------------------
     def get_loss(self, y_pred, y_true, X=None, training=False):
         loss = super().get_loss(y_pred, y_true, X=X, training=training)
         if training and self.stage_ == 1:
             y = to_tensor(y_true, device=self.device).long()
-            self._observe(self.batch_rows(X), y_pred, y, track=True)
+            self._observe(self.batch_rows(X), y_pred, y)
         return loss
 
     # -- stage 2: two views, dynamic loss --------------------------------------
@@ -139,9 +138,11 @@ class WrongEventNet(IndexedNet):
         weak, strong = self.views_(x)
         logits = self.infer(torch.cat([weak, strong]), **fit_params)
         logits_weak, logits_strong = logits.chunk(2)
-        self._observe(rows, logits_weak, y, track=True)
-        self._observe(rows, logits_strong, y, track=False)
-        counts = self.wrong_events_[rows].clamp(max=self.table_.shape[1] - 1).long()
+        # Wrong events of both views, counted in one update.
+        predictions = logits.detach().argmax(dim=1).view(2, -1)
+        counts = self.wrong_events_[rows] + (predictions != y).sum(0, dtype=torch.int32)
+        self.wrong_events_[rows] = counts
+        counts = counts.clamp(max=self.table_.shape[1] - 1).long()
         clean_proba, noisy_proba, clean_cdf, noisy_cdf = self.table_[y, counts].unbind(
             1
         )
@@ -173,11 +174,11 @@ class WrongEventNet(IndexedNet):
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         super().on_epoch_end(net, dataset_train, dataset_valid, **kwargs)
-        self.history.record("prediction_changes", self.tracker_.end_epoch())
         epoch = len(self.history)
         if self.stage_ == 2:
             self._fit_mixture(self.mixture_refit_iter)
             return
+        self.history.record("prediction_changes", self.tracker_.end_epoch())
         self._follow_label_wave(epoch)
         if epoch >= self.stage1_epochs:
             self._start_stage2(epoch)
@@ -293,7 +294,8 @@ class WrongEventClassifier(NoisyLabelClassifier):
 
     Notes
     -----
-    The net's history records, per epoch, ``stage``, ``lr``, ``prediction_changes``, and
+    The net's history records, per epoch, ``stage``, ``lr``, ``prediction_changes``
+    (stage 1), and
     from the end of stage 1 the mixture parameters (``mixture``) and the fraction
     of rows the mixture calls noisy (``noisy_fraction``).
 

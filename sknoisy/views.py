@@ -38,6 +38,8 @@ class TabularViews(BaseEstimator):
         Training features, the source of replacement values.
     scale_ : Tensor of shape (n_features,)
         Standard deviation of each feature.
+    noise_std_ : Tensor of shape (n_features,)
+        Standard deviation of the added noise, per feature.
     """
 
     def __init__(self, noise_scale: float = 0.1, corruption_rate: float = 0.3):
@@ -53,23 +55,22 @@ class TabularViews(BaseEstimator):
         if self.noise_scale < 0:
             raise ValueError(f"noise_scale must be >= 0, got {self.noise_scale!r}.")
         self.data_ = X.flatten(1)
-        self.scale_ = (
-            self.data_.std(0) if len(X) > 1 else torch.ones_like(X[0]).flatten()
-        )
+        if len(self.data_) > 1:
+            self.scale_ = self.data_.std(0)
+        else:
+            self.scale_ = torch.ones_like(self.data_[0])
+        self.noise_std_ = self.noise_scale * self.scale_
         return self
-
-    def _jitter(self, x: Tensor) -> Tensor:
-        if not self.noise_scale:
-            return x
-        return x + self.noise_scale * self.scale_ * torch.randn_like(x)
 
     def __call__(self, x: Tensor) -> tuple[Tensor, Tensor]:
         flat = x.flatten(1)
-        n_rows, n_features = flat.shape
         replace = torch.rand(flat.shape, device=flat.device) < self.corruption_rate
         donors = torch.randint(len(self.data_), flat.shape, device=flat.device)
-        columns = torch.arange(n_features, device=flat.device).expand(n_rows, -1)
-        corrupted = torch.where(replace, self.data_[donors, columns], flat)
-        weak = self._jitter(flat).view_as(x)
-        strong = self._jitter(corrupted).view_as(x)
-        return weak, strong
+        # gather along rows: donated[i, j] = data_[donors[i, j], j]
+        views = torch.stack(
+            [flat, torch.where(replace, self.data_.gather(0, donors), flat)]
+        )
+        if self.noise_scale:
+            views = torch.addcmul(views, self.noise_std_, torch.randn_like(views))
+        weak, strong = views.unbind(0)
+        return weak.view_as(x), strong.view_as(x)
