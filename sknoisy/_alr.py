@@ -131,7 +131,7 @@ class ALRClassifier(NoisyLabelClassifier):
 
     What the paper states, what sknoisy chose, and why. The paper gives the two
     mechanisms above, no code and no schedule. sknoisy's choices were made by
-    measurement (``benchmarks/alr_sweep.py``: digits with 20%% and 40%% symmetric
+    measurement (``benchmarks/sweep.py``: digits with 20%% and 40%% symmetric
     and 30%% pair noise, 60 epochs; figures in ``benchmarks/README.md``):
 
     * ``entropy_weight=1.0``: hardening matters most. Test accuracy rose from

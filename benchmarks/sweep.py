@@ -1,14 +1,16 @@
-"""Sweep ALRClassifier's open choices (methods.md §2.1) to choose its defaults.
+"""Sweep a method's open choices to choose its defaults.
 
-Runs ALR on a data set (digits by default) with several noise settings and seeds
+Runs a method (``--method``, ALR by default; methods.md §2.1 leaves its choices
+open) on a data set (digits by default) with several noise settings and seeds
 (60 epochs) and prints the mean test accuracy, detection AUROC and refined-label
 accuracy per setting.
 ``--vary`` names the values to try; by default each parameter is varied alone
 around ``--base``, with ``--product`` over the full grid.
 
-    python benchmarks/alr_sweep.py                                 # one at a time
-    python benchmarks/alr_sweep.py --product \\
+    python benchmarks/sweep.py                                 # one at a time
+    python benchmarks/sweep.py --product \\
         --vary entropy_weight=0.5,1,2,4 momentum=0.5,0.7,0.9
+    python benchmarks/sweep.py --method wrong-event --vary stage1_epochs=0.2,0.3,0.5
 """
 
 from __future__ import annotations
@@ -20,12 +22,15 @@ import numpy as np
 
 from sknoisy.benchmark import run_benchmark
 
-DEFAULT_VARY = [
-    "entropy_weight=0,0.05,0.1,0.3,1",
-    "momentum=0.5,0.7,0.9,0.95,0.99",
-    "entropy_gating=confidence,uniform",
-    "warmup_epochs=auto,0,5,10,20",
-]
+DEFAULT_VARY = {
+    "alr": [
+        "entropy_weight=0,0.05,0.1,0.3,1",
+        "momentum=0.5,0.7,0.9,0.95,0.99",
+        "entropy_gating=confidence,uniform",
+        "warmup_epochs=auto,0,5,10,20",
+    ],
+    "wrong-event": ["stage1_epochs=0.2,0.3,0.4,0.5", "mixture=class,global"],
+}
 
 
 def parse_value(text: str):
@@ -58,6 +63,7 @@ def configurations(base: dict, vary: dict, product: bool):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--method", default="alr", choices=["alr", "wrong-event"])
     parser.add_argument("--dataset", default="digits")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--epochs", type=int, default=60)
@@ -65,13 +71,13 @@ def main(argv=None):
         "--noise", nargs="+", default=["symmetric:0.2", "symmetric:0.4", "pair:0.3"]
     )
     parser.add_argument("--base", nargs="*", default=[], help="NAME=VALUE held fixed")
-    parser.add_argument("--vary", nargs="*", default=DEFAULT_VARY, help="NAME=V1,V2")
+    parser.add_argument("--vary", nargs="*", help="NAME=V1,V2 (default: per method)")
     parser.add_argument("--product", action="store_true", help="full grid")
     args = parser.parse_args(argv)
     base = {k: v[0] for k, v in parse_assignments(args.base).items()}
-    vary = parse_assignments(args.vary)
+    vary = parse_assignments(args.vary or DEFAULT_VARY[args.method])
     print(
-        f"ALR sweep: {args.dataset}, {args.noise}, seeds {args.seeds}, "
+        f"{args.method} sweep: {args.dataset}, {args.noise}, seeds {args.seeds}, "
         f"{args.epochs} epochs"
     )
     print(f"{'configuration':60s} {'test acc':>9s} {'AUROC':>7s} {'refined':>8s}")
@@ -79,10 +85,10 @@ def main(argv=None):
         rows = run_benchmark(
             dataset=args.dataset,
             noise=args.noise,
-            methods=["alr"],
+            methods=[args.method],
             max_epochs=args.epochs,
             seeds=args.seeds,
-            method_params={"alr": config},
+            method_params={args.method: config},
         )
         acc = np.mean([r.test_accuracy for r in rows])
         auroc = np.mean([r.auroc for r in rows])
