@@ -31,10 +31,16 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
 
+from ._data import is_dataset_input
 from ._net import IndexedNet
-from .modules import MLP
+from .modules import MLP, SmallCNN
 
 NET_PARAM_PREFIXES = (
     "module__",
@@ -143,15 +149,20 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
 
     # -- fit ----------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y=None):
         """Train the network on ``(X, y)`` and score every training label.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training features (numpy array, pandas DataFrame, ...).
-        y : array-like of shape (n_samples,)
-            Given labels, possibly wrong; any label type.
+        X : array-like of shape (n_samples, n_features) or (n_samples, ...), or Dataset
+            Training features: a numpy array or DataFrame, an image array
+            ``(n_samples, channels, height, width)``, or a torch ``Dataset``
+            (e.g. ``ImageFolder``, skorch's ``SliceDataset``) whose items are
+            ``(x, y)`` pairs or bare tensors ``x``, streamed from disk.
+        y : array-like of shape (n_samples,), default=None
+            Given labels, possibly wrong; any label type. Required for arrays;
+            for a Dataset, None takes its ``targets`` attribute or its items'
+            labels.
 
         Returns
         -------
@@ -162,15 +173,29 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         X, y_encoded = self._validate_training_data(X, y)
         seed = resolve_seed(self.random_state)
         with self._seeded(seed):
-            self.net_ = self._build_net(X.shape[1], len(self.classes_), seed)
-            self.net_.fit(X, y_encoded)
+            self.net_ = self._build_net(len(self.classes_), seed).initialize()
+            self._check_module_output(X)
+            self.net_.partial_fit(X, y_encoded)
             self._collect_fitted_state(X, y_encoded)
         return self
 
     def _validate_training_data(self, X, y):
-        X, y = validate_data(
-            self, X, y, dtype=(np.float32, np.float64), ensure_min_samples=2
-        )
+        """Validate and encode; return float32 array (or the Dataset) and codes."""
+        if is_dataset_input(X):
+            y = _dataset_targets(X, y)
+            self.input_shape_ = _dataset_sample_shape(X)
+            self.n_features_in_ = self.input_shape_[0]
+        else:
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                dtype=(np.float32, np.float64),
+                ensure_min_samples=2,
+                allow_nd=True,
+            )
+            X = _as_float32(X)
+            self.input_shape_ = X.shape[1:]
         check_classification_targets(y)
         classes, y_encoded = np.unique(y, return_inverse=True)
         if len(classes) < 2:
@@ -178,9 +203,13 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
                 f"{type(self).__name__} needs at least 2 classes to tell wrong "
                 f"labels from right ones; y has only one: {classes.tolist()}."
             )
-        X = _as_float32(X)
         self.classes_ = classes
         return X, y_encoded.astype(np.int64)
+
+    @property
+    def _image_input(self) -> bool:
+        """Whether the fitted samples are images ``(channels, height, width)``."""
+        return len(self.input_shape_) == 3
 
     def _seeded(self, seed: int):
         """Fork the global torch RNG (CPU and the fit's CUDA device) and seed it."""
@@ -194,32 +223,79 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
             ]
         return _SeededRNG(seed, devices)
 
-    def _module_params(self, n_features: int, n_classes: int) -> dict:
+    def _module_params(self, n_classes: int) -> dict:
         """``module`` and ``module__*`` arguments of the net."""
         user_params = {
             k: v for k, v in self._net_params().items() if k.startswith("module__")
         }
-        if self.module is None:
-            return {
+        if self.module is None and self._image_input:
+            default = {
+                "module": SmallCNN,
+                "module__in_channels": self.input_shape_[0],
+                "module__dropout": self.dropout,
+            }
+        elif self.module is None:
+            default = {
                 "module": MLP,
-                "module__n_features": n_features,
-                "module__n_classes": n_classes,
+                "module__n_features": int(np.prod(self.input_shape_)),
                 "module__hidden_layer_sizes": tuple(self.hidden_layer_sizes),
                 "module__dropout": self.dropout,
-                **user_params,
             }
+        if self.module is None:
+            return {**default, "module__n_classes": n_classes, **user_params}
         if isinstance(self.module, torch.nn.Module):
             return {"module": copy.deepcopy(self.module), **user_params}
+        sizes = {
+            "n_features": self.input_shape_[0],
+            "in_channels": self.input_shape_[0],
+            "n_classes": n_classes,
+            "num_classes": n_classes,
+        }
         accepted = _accepted_arguments(self.module)
-        sizes = {"module__n_features": n_features, "module__n_classes": n_classes}
-        filled = {k: v for k, v in sizes.items() if k[len("module__") :] in accepted}
+        filled = {f"module__{k}": v for k, v in sizes.items() if k in accepted}
         return {"module": self.module, **filled, **user_params}
+
+    def _check_module_output(self, X) -> None:
+        """One forward pass on two samples: the module must return class logits."""
+        if is_dataset_input(X):
+            items = [X[i] for i in range(2)]
+            xs = [
+                item[0] if isinstance(item, (tuple, list)) else item for item in items
+            ]
+            sample = torch.stack(xs)
+        else:
+            sample = torch.as_tensor(X[:2])
+        module = self.net_.module_
+        was_training = module.training
+        module.eval()
+        try:
+            with torch.no_grad():
+                logits = self.net_.infer(sample.to(self.net_.device))
+        except Exception as error:
+            raise ValueError(
+                f"The module failed on a batch of the training data "
+                f"(shape {tuple(sample.shape)}): {error}"
+            ) from error
+        finally:
+            module.train(was_training)
+        n_classes = len(self.classes_)
+        if not isinstance(logits, torch.Tensor) or tuple(logits.shape) != (
+            len(sample),
+            n_classes,
+        ):
+            shape = tuple(logits.shape) if isinstance(logits, torch.Tensor) else "?"
+            raise ValueError(
+                f"The module must return logits of shape (n_samples, n_classes) = "
+                f"({len(sample)}, {n_classes}) for y's {n_classes} classes; it "
+                f"returned {shape}. Size its output layer to the classes, e.g. "
+                f"module__num_classes={n_classes} for a torchvision model."
+            )
 
     def _method_net_params(self) -> dict:
         """Method parameters for ``_net_class`` (hook)."""
         return {}
 
-    def _build_net(self, n_features: int, n_classes: int, seed: int) -> IndexedNet:
+    def _build_net(self, n_classes: int, seed: int) -> IndexedNet:
         other_params = {
             k: v for k, v in self._net_params().items() if not k.startswith("module__")
         }
@@ -236,7 +312,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
             "classes": list(range(n_classes)),
             "iterator_train__shuffle": True,
             "seed": seed,
-            **self._module_params(n_features, n_classes),
+            **self._module_params(n_classes),
             **other_params,
             **self._method_net_params(),
         }
@@ -247,9 +323,26 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         raise NotImplementedError
 
     # -- predict -----------------------------------------------------------------
-    def _validate_inference_data(self, X) -> np.ndarray:
+    def _validate_inference_data(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=(np.float32, np.float64))
+        if is_dataset_input(X):
+            if len(X) == 0:
+                raise ValueError("X is an empty dataset.")
+            shape = _dataset_sample_shape(X)
+            if shape != tuple(self.input_shape_):
+                raise ValueError(
+                    f"X's samples have shape {shape}, but {type(self).__name__} "
+                    f"was fitted on samples of shape {tuple(self.input_shape_)}."
+                )
+            return X
+        X = validate_data(
+            self, X, reset=False, dtype=(np.float32, np.float64), allow_nd=True
+        )
+        if X.shape[1:] != tuple(self.input_shape_):
+            raise ValueError(
+                f"X's samples have shape {X.shape[1:]}, but {type(self).__name__} "
+                f"was fitted on samples of shape {tuple(self.input_shape_)}."
+            )
         return _as_float32(X)
 
     def _predict_proba_float32(self, X: np.ndarray) -> np.ndarray:
@@ -321,3 +414,36 @@ def _check_net_param_names(net_params: dict) -> None:
             f"parameters only skorch's prefixed ones are accepted: "
             f"{', '.join(p + '*' for p in NET_PARAM_PREFIXES)}."
         )
+
+
+def _dataset_targets(dataset, y) -> np.ndarray:
+    """The labels of a Dataset input: ``y``, its ``targets``, or its items' labels."""
+    if y is None:
+        y = getattr(dataset, "targets", None)
+    if y is None:
+        first = dataset[0] if len(dataset) else None
+        if not isinstance(first, (tuple, list)) or len(first) < 2:
+            raise ValueError(
+                "y is required: the dataset has no `targets` attribute and its "
+                "items are not (x, y) pairs."
+            )
+        y = [dataset[i][1] for i in range(len(dataset))]
+    y = column_or_1d(np.asarray(y), warn=True)
+    check_consistent_length(dataset, y)
+    if len(y) < 2:
+        raise ValueError(f"Found {len(y)} sample(s) while a minimum of 2 is required.")
+    return y
+
+
+def _dataset_sample_shape(dataset) -> tuple[int, ...]:
+    """Shape of one input of a Dataset, which must be a tensor."""
+    item = dataset[0]
+    x = item[0] if isinstance(item, (tuple, list)) else item
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(
+            f"The dataset's inputs must be tensors, got {type(x).__name__}; add a "
+            "transform that converts them (e.g. torchvision.transforms.ToTensor())."
+        )
+    if x.ndim == 0:
+        raise ValueError("The dataset's inputs are scalars; they need a feature axis.")
+    return tuple(x.shape)

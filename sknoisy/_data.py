@@ -21,6 +21,7 @@ import math
 from collections.abc import Iterator
 
 import torch
+from skorch.helper import SliceDataset
 from torch.utils.data import Dataset, Subset
 
 SAMPLE_INDEX = "sample_idx"
@@ -28,6 +29,15 @@ SAMPLE_INDEX = "sample_idx"
 
 FEATURES = "X"
 """Key of the features in a batch's input dictionary."""
+
+
+def is_dataset_input(X) -> bool:
+    """Whether ``X`` is a dataset to stream, not an array to validate and copy.
+
+    True for torch ``Dataset`` objects and skorch's ``SliceDataset`` (the
+    scikit-learn-indexable view of a dataset used for cross-validation).
+    """
+    return isinstance(X, (Dataset, SliceDataset))
 
 
 class IndexedTensorDataset(Dataset):
@@ -56,24 +66,32 @@ class IndexedTensorDataset(Dataset):
 
 
 class IndexedDataset(Dataset):
-    """Wrap any ``(x, y)`` dataset so that its items carry their row index.
+    """Wrap any map-style dataset so that its items carry their row index.
 
     Parameters
     ----------
     dataset : torch.utils.data.Dataset
-        A map-style dataset returning ``(x, y)`` pairs, e.g. torchvision's
-        ``ImageFolder``.
+        Items are ``(x, y)`` pairs (e.g. torchvision's ``ImageFolder``) or bare
+        inputs ``x`` (e.g. skorch's ``SliceDataset(dataset, idx=0)``).
+    targets : array-like of shape (n_samples,) or None, default=None
+        Encoded targets, used instead of the dataset's own labels; None at
+        inference (a placeholder 0 is returned).
     """
 
-    def __init__(self, dataset: Dataset):
+    def __init__(self, dataset: Dataset, targets=None):
+        if targets is not None and len(targets) != len(dataset):
+            raise ValueError(f"X has {len(dataset)} items but y has {len(targets)}.")
         self.dataset = dataset
+        self.targets = targets
 
     def __len__(self) -> int:
         return len(self.dataset)
 
     def __getitem__(self, i):
-        x, y = self.dataset[i]
-        return {FEATURES: x, SAMPLE_INDEX: i}, y
+        item = self.dataset[i]
+        x = item[0] if isinstance(item, (tuple, list)) else item
+        target = 0 if self.targets is None else self.targets[i]
+        return {FEATURES: x, SAMPLE_INDEX: i}, target
 
 
 def tensor_rows(dataset) -> tuple[IndexedTensorDataset, torch.Tensor | None] | None:

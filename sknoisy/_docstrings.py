@@ -42,7 +42,9 @@ _NETWORK_PARAMETERS = """module : torch.nn.Module class or instance, default=Non
 _FITTED_ATTRIBUTES = """classes_ : ndarray of shape (n_classes,)
         The class labels, sorted.
     n_features_in_ : int
-        Number of features seen during ``fit``.
+        Number of features (channels, for images) seen during ``fit``.
+    input_shape_ : tuple of int
+        Shape of one training sample, e.g. ``(64,)`` or ``(3, 32, 32)``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of the features, when ``X`` has string column names.
     net_ : skorch.NeuralNetClassifier

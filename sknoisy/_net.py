@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from skorch import NeuralNetClassifier
 from skorch.dataset import get_len, unpack_data
-from skorch.utils import is_dataset, to_tensor
+from skorch.utils import to_tensor
 from torch.utils.data import DataLoader
 
 from ._data import (
@@ -30,6 +30,7 @@ from ._data import (
     IndexedDataset,
     IndexedTensorDataset,
     TensorBatchIterator,
+    is_dataset_input,
     tensor_rows,
 )
 
@@ -51,10 +52,10 @@ class IndexedNet(NeuralNetClassifier):
 
     # -- data -----------------------------------------------------------------
     def get_dataset(self, X, y=None):
-        if is_dataset(X):
-            if isinstance(X, (IndexedTensorDataset, IndexedDataset)):
-                return X
-            return IndexedDataset(X)
+        if isinstance(X, (IndexedTensorDataset, IndexedDataset)):
+            return X
+        if is_dataset_input(X):
+            return IndexedDataset(X, None if y is None else np.asarray(y, np.int64))
         X = torch.as_tensor(np.asarray(X, dtype=np.float32))
         y = None if y is None else torch.as_tensor(np.asarray(y, dtype=np.int64))
         return IndexedTensorDataset(X, y)
@@ -88,24 +89,36 @@ class IndexedNet(NeuralNetClassifier):
                 generator=self._shuffle_generator() if shuffle else None,
                 device=self.device,
             )
-        if shuffle and "generator" not in kwargs and iterator is DataLoader:
-            kwargs["generator"] = self._shuffle_generator()
+        if iterator is DataLoader:
+            if shuffle and "generator" not in kwargs:
+                kwargs["generator"] = self._shuffle_generator()
+            if torch.device(self.device).type == "cuda":
+                kwargs.setdefault("pin_memory", True)
         return iterator(dataset, batch_size=batch_size, **kwargs)
 
     # -- batches --------------------------------------------------------------
+    def to_device(self, data) -> torch.Tensor:
+        """Move a batch tensor to the device without blocking the host.
+
+        Batches of in-memory data are already there; batches from a
+        ``DataLoader`` come from (pinned) host memory.
+        """
+        if isinstance(data, torch.Tensor):
+            return data.to(self.device, non_blocking=True)
+        return to_tensor(data, device=self.device)
+
     def batch_rows(self, X) -> torch.Tensor:
         """The training rows of a batch's input, as a long tensor on the device."""
-        return to_tensor(X[SAMPLE_INDEX], device=self.device).long()
+        return self.to_device(X[SAMPLE_INDEX]).long()
 
     def infer(self, x, **fit_params):
         if isinstance(x, Mapping) and SAMPLE_INDEX in x:
-            x = x[FEATURES]
+            x = self.to_device(x[FEATURES])
         return super().infer(x, **fit_params)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         # The module returns logits; the criterion is CrossEntropyLoss.
-        y_true = to_tensor(y_true, device=self.device)
-        return self.criterion_(y_pred, y_true)
+        return self.criterion_(y_pred, self.to_device(y_true).long())
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         """Run one epoch; batch losses reach the history in one host transfer."""
@@ -142,5 +155,5 @@ class IndexedNet(NeuralNetClassifier):
     def unpack_training_batch(self, batch):
         """Split a training batch into ``(x, rows, y)`` on the device."""
         Xi, yi = unpack_data(batch)
-        x = to_tensor(Xi[FEATURES], device=self.device)
-        return x, self.batch_rows(Xi), to_tensor(yi, device=self.device).long()
+        x = self.to_device(Xi[FEATURES])
+        return x, self.batch_rows(Xi), self.to_device(yi).long()

@@ -32,12 +32,13 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from skorch.utils import to_tensor
 
 from ._base import NoisyLabelClassifier
+from ._data import is_dataset_input
 from ._docstrings import substitute_docstring
 from ._label_wave import PredictionChangeTracker
 from ._net import IndexedNet
 from .losses import ido_loss
 from .mixture import WrongEventMixture
-from .views import TabularViews
+from .views import ImageViews, TabularViews
 
 
 class WrongEventNet(IndexedNet):
@@ -110,6 +111,12 @@ class WrongEventNet(IndexedNet):
         self.candidate_state_ = None
         self.clean_proba_ = np.ones(n_samples)
         if hasattr(self.views, "fit"):
+            if is_dataset_input(X):
+                raise TypeError(
+                    f"views={self.views!r} is fitted on the training features, "
+                    "which a Dataset does not hold in memory; pass views that need "
+                    "no fit, e.g. sknoisy.views.ImageViews() for images."
+                )
             features = to_tensor(np.asarray(X, dtype=np.float32), device=self.device)
             self.views_ = clone(self.views).fit(features)
         else:
@@ -125,7 +132,7 @@ class WrongEventNet(IndexedNet):
     def get_loss(self, y_pred, y_true, X=None, training=False):
         loss = super().get_loss(y_pred, y_true, X=X, training=training)
         if training and self.stage_ == 1:
-            y = to_tensor(y_true, device=self.device).long()
+            y = self.to_device(y_true).long()
             self._observe(self.batch_rows(X), y_pred, y)
         return loss
 
@@ -260,8 +267,9 @@ class WrongEventClassifier(NoisyLabelClassifier):
         schedule (30 of 100 epochs); with a pretrained backbone they used 5.
     views : callable or None, default=None
         ``views(x) -> (weak, strong)``: two random views of a batch tensor, drawn
-        per sample on its device. None uses :class:`sknoisy.views.TabularViews`. An
-        object with ``fit`` is cloned and fitted on the training features.
+        per sample on its device. None uses :class:`sknoisy.views.ImageViews` for
+        images and :class:`sknoisy.views.TabularViews` otherwise. An object with
+        ``fit`` is cloned and fitted on the training features.
     mixture : {"class", "global"}, default="class"
         One Beta mixture per given class (falling back to the global one for
         classes under 10 samples or without spread in their counts), or one global
@@ -376,13 +384,16 @@ class WrongEventClassifier(NoisyLabelClassifier):
     def _method_net_params(self) -> dict:
         return {
             "stage1_epochs": resolve_stage1_epochs(self.stage1_epochs, self.max_epochs),
-            "views": TabularViews() if self.views is None else self.views,
+            "views": self._default_views() if self.views is None else self.views,
             "per_class_mixture": self.mixture == "class",
             "mixture_iter": self.mixture_iter,
             "mixture_refit_iter": self.mixture_refit_iter,
             "label_wave_window": self.label_wave_window,
             "entropy_term": self.entropy_term,
         }
+
+    def _default_views(self):
+        return ImageViews() if self._image_input else TabularViews()
 
     def _collect_fitted_state(self, X, y_encoded):
         net = self.net_

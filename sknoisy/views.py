@@ -5,13 +5,16 @@ perturbed copies, drawn independently per sample, on ``x``'s device. Any callabl
 ``views(x) -> (weak, strong)`` works; if it has a ``fit(X)`` method it is cloned and
 fitted on the training features (a tensor on the model's device) before training.
 
-:class:`TabularViews` is the default, for generic feature vectors:
+:class:`TabularViews` is the default for feature vectors:
 
 * weak: ``x`` plus Gaussian noise of ``noise_scale`` times each feature's standard
   deviation;
 * strong: a ``corruption_rate`` fraction of each row's features replaced by values
   drawn from that feature's empirical distribution in the training data (SCARF,
   Bahri et al. 2022), plus the same kind of noise.
+
+:class:`ImageViews` is the default for images: the paper's weak (crop and flip) and
+strong (crop, flip, RandAugment, cutout) augmentations, drawn per sample.
 """
 
 from __future__ import annotations
@@ -74,3 +77,103 @@ class TabularViews(BaseEstimator):
             views = torch.addcmul(views, self.noise_std_, torch.randn_like(views))
         weak, strong = views.unbind(0)
         return weak.view_as(x), strong.view_as(x)
+
+
+class ImageViews(BaseEstimator):
+    """Weak and strong views of image batches, as in IDO's paper.
+
+    For a batch of shape ``(n, channels, height, width)``, every draw is made per
+    sample, on the batch's device:
+
+    * weak: random crop after ``padding`` pixels of reflection padding, and a
+      horizontal flip with probability 0.5;
+    * strong: an independent weak draw, then RandAugment (``randaugment_ops`` ops
+      of ``randaugment_magnitude``; 1- or 3-channel images only) and cutout (a
+      square of side ``cutout`` times the image side set to 0).
+
+    RandAugment's operations are defined on 8-bit images, so each image is mapped
+    to ``[0, 255]`` by its own range for them and mapped back afterwards; inputs can
+    be standardised floats.
+
+    Parameters
+    ----------
+    padding : int or None, default=None
+        Crop padding in pixels; None uses 1/8 of the smaller side (4 for 32 px).
+    flip : bool, default=True
+        Random horizontal flips (turn off for digits or text).
+    randaugment_ops : int, default=2
+        RandAugment operations per strong view; 0 disables RandAugment.
+    randaugment_magnitude : int, default=9
+        RandAugment magnitude, 0-30.
+    cutout : float, default=0.5
+        Side of the cutout square, as a fraction of the image side; 0 disables it.
+    """
+
+    def __init__(
+        self,
+        padding: int | None = None,
+        flip: bool = True,
+        randaugment_ops: int = 2,
+        randaugment_magnitude: int = 9,
+        cutout: float = 0.5,
+    ):
+        self.padding = padding
+        self.flip = flip
+        self.randaugment_ops = randaugment_ops
+        self.randaugment_magnitude = randaugment_magnitude
+        self.cutout = cutout
+
+    def __call__(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        if x.ndim != 4:
+            raise ValueError(
+                f"ImageViews needs batches of shape (n, channels, height, width), "
+                f"got {tuple(x.shape)}."
+            )
+        weak = self._crop_and_flip(x)
+        strong = self._cutout(self._randaugment(self._crop_and_flip(x)))
+        return weak, strong
+
+    def _crop_and_flip(self, x: Tensor) -> Tensor:
+        n, _, height, width = x.shape
+        pad = self.padding if self.padding is not None else min(height, width) // 8
+        pad = min(pad, height - 1, width - 1)
+        if pad > 0:
+            padded = torch.nn.functional.pad(x, (pad, pad, pad, pad), mode="reflect")
+            top = torch.randint(0, 2 * pad + 1, (n, 1), device=x.device)
+            left = torch.randint(0, 2 * pad + 1, (n, 1), device=x.device)
+            rows = top + torch.arange(height, device=x.device)
+            cols = left + torch.arange(width, device=x.device)
+            batch = torch.arange(n, device=x.device)[:, None, None]
+            # channels last for the gather: (n, height, width, channels)
+            x = padded.permute(0, 2, 3, 1)[batch, rows[:, :, None], cols[:, None, :]]
+            x = x.permute(0, 3, 1, 2)
+        if self.flip:
+            flipped = torch.rand(n, device=x.device) < 0.5
+            x = torch.where(flipped[:, None, None, None], x.flip(-1), x)
+        return x.contiguous()
+
+    def _randaugment(self, x: Tensor) -> Tensor:
+        if not self.randaugment_ops or x.shape[1] not in (1, 3):
+            return x
+        from torchvision.transforms import v2
+
+        augment = v2.RandAugment(
+            num_ops=self.randaugment_ops, magnitude=self.randaugment_magnitude
+        )
+        low = x.amin(dim=(1, 2, 3), keepdim=True)
+        span = (x.amax(dim=(1, 2, 3), keepdim=True) - low).clamp_min(1e-12)
+        images = ((x - low) / span * 255).round().to(torch.uint8)
+        augmented = torch.stack([augment(image) for image in images])
+        return augmented.to(x.dtype) / 255 * span + low
+
+    def _cutout(self, x: Tensor) -> Tensor:
+        if not self.cutout:
+            return x
+        n, _, height, width = x.shape
+        half = self.cutout * min(height, width) / 2
+        centre_y = torch.randint(0, height, (n, 1), device=x.device)
+        centre_x = torch.randint(0, width, (n, 1), device=x.device)
+        inside_y = (torch.arange(height, device=x.device) - centre_y).abs() < half
+        inside_x = (torch.arange(width, device=x.device) - centre_x).abs() < half
+        hole = inside_y[:, :, None] & inside_x[:, None, :]
+        return x.masked_fill(hole[:, None], 0.0)

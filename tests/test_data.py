@@ -38,10 +38,21 @@ def test_items_carry_their_row():
     assert item_y == data.y[7]
 
 
-def test_indexed_dataset_wraps_any_dataset():
-    base = TensorDataset(torch.randn(5, 3), torch.arange(5))
-    item_X, item_y = IndexedDataset(base)[3]
-    assert item_X[SAMPLE_INDEX] == 3 and item_y == 3
+def test_indexed_dataset_wraps_any_dataset_with_encoded_targets():
+    base = TensorDataset(torch.randn(5, 3), torch.arange(5) + 10)
+    item_X, item_y = IndexedDataset(base, targets=[4, 3, 2, 1, 0])[3]
+    assert item_X[SAMPLE_INDEX] == 3 and item_y == 1, "encoded targets, not raw"
+    assert torch.equal(item_X[FEATURES], base[3][0])
+    _, placeholder = IndexedDataset(base)[3]
+    assert placeholder == 0, "inference needs no target"
+
+
+def test_indexed_dataset_of_bare_inputs():
+    base = torch.utils.data.Subset(torch.randn(4, 2), [0, 1, 2, 3])
+    item_X, _ = IndexedDataset(base, targets=[0, 1, 0, 1])[2]
+    assert item_X[FEATURES].shape == (2,)
+    with pytest.raises(ValueError, match="items"):
+        IndexedDataset(base, targets=[0, 1])
 
 
 def test_in_order_batches_cover_all_rows():

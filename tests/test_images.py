@@ -1,0 +1,177 @@
+"""Image inputs: arrays (n, C, H, W), torch Datasets, image views, CNNs."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_digits
+from sklearn.model_selection import cross_val_score
+from skorch.helper import SliceDataset
+from torch.utils.data import TensorDataset
+
+from sknoisy import ALRClassifier, CrossEntropyClassifier, WrongEventClassifier
+from sknoisy.modules import MLP, SmallCNN
+from sknoisy.noise import symmetric_noise
+from sknoisy.views import ImageViews, TabularViews
+
+from ._modules import InputLogits, identity_views
+from .test_wrong_event import known_prediction_data
+
+FAST_CNN = {"max_epochs": 3, "batch_size": 64, "module__width": 8}
+
+
+@pytest.fixture(scope="module")
+def digit_images():
+    """Digits as (n, 1, 8, 8) images in [0, 1]; 600 rows."""
+    X, y = load_digits(return_X_y=True)
+    return (X[:600] / 16).reshape(-1, 1, 8, 8).astype(np.float32), y[:600]
+
+
+@pytest.mark.parametrize("Estimator", [WrongEventClassifier, ALRClassifier])
+def test_estimators_fit_a_cnn_on_image_arrays(Estimator, digit_images):
+    X, y = digit_images
+    y_noisy, _ = symmetric_noise(y, 0.2, random_state=0)
+    clf = Estimator(max_epochs=6, batch_size=64, module__width=16, random_state=0)
+    clf.fit(X, y_noisy)
+    assert isinstance(clf.net_.module_, SmallCNN)
+    assert clf.input_shape_ == (1, 8, 8) and clf.n_features_in_ == 1
+    assert clf.noise_scores_.shape == (len(X),)
+    assert clf.predict(X).shape == (len(X),)
+    # Short training with flips on (flip-sensitive) digits: well above chance.
+    assert clf.score(X, y) > 0.3
+    with pytest.raises(ValueError, match="shape"):
+        clf.predict(X[:, :, :4, :4])
+
+
+def test_image_input_gets_image_views(digit_images):
+    X, y = digit_images
+    clf = WrongEventClassifier(**FAST_CNN, stage1_epochs=1, random_state=0).fit(X, y)
+    assert isinstance(clf.net_.views, ImageViews)
+    assert clf.net_.history[-1, "stage"] == 2
+    tabular = WrongEventClassifier(max_epochs=2, random_state=0).fit(
+        X.reshape(600, -1), y
+    )
+    assert isinstance(tabular.net_.module_, MLP)
+    assert isinstance(tabular.net_.views, TabularViews)
+
+
+def write_image_folder(root, per_class=12):
+    from PIL import Image
+
+    X, y = load_digits(return_X_y=True)
+    for label in (0, 1, 2):
+        folder = root / f"digit_{label}"
+        folder.mkdir(parents=True)
+        for k, row in enumerate(np.flatnonzero(y == label)[:per_class]):
+            pixels = (X[row].reshape(8, 8) * 15).astype(np.uint8)
+            Image.fromarray(pixels, mode="L").resize((16, 16)).save(folder / f"{k}.png")
+    return root
+
+
+@pytest.fixture
+def image_folder(tmp_path):
+    from torchvision import transforms
+    from torchvision.datasets import ImageFolder
+
+    root = write_image_folder(tmp_path / "images")
+    return ImageFolder(root, transform=transforms.ToTensor())
+
+
+@pytest.mark.parametrize("Estimator", [WrongEventClassifier, ALRClassifier])
+def test_estimators_fit_an_image_folder(Estimator, image_folder):
+    clf = Estimator(**FAST_CNN, random_state=0).fit(image_folder)
+    assert clf.input_shape_ == (3, 16, 16)
+    np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
+    assert clf.noise_scores_.shape == (len(image_folder),)
+    assert clf.predict(image_folder).shape == (len(image_folder),)
+    proba = clf.predict_proba(image_folder)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-6)
+
+
+def test_slice_dataset_cross_validation(image_folder):
+    X = SliceDataset(image_folder, idx=0)
+    y = np.array(image_folder.targets)
+    clf = CrossEntropyClassifier(**FAST_CNN, random_state=0)
+    scores = cross_val_score(clf, X, y, cv=3)
+    assert scores.shape == (3,)
+
+
+def test_dataset_rows_stay_aligned_with_the_state():
+    X, y = known_prediction_data()
+    dataset = TensorDataset(torch.as_tensor(X), torch.as_tensor(y))
+    clf = WrongEventClassifier(
+        module=InputLogits,
+        views=identity_views,
+        max_epochs=3,
+        stage1_epochs=1,
+        batch_size=16,
+        iterator_train__num_workers=0,
+        random_state=0,
+    ).fit(dataset)
+    wrong = (X.argmax(axis=1) != y).astype(int)
+    np.testing.assert_array_equal(clf.wrong_events_, 5 * wrong)
+
+
+def test_fitted_views_need_in_memory_features(image_folder):
+    clf = WrongEventClassifier(**FAST_CNN, views=TabularViews())
+    with pytest.raises(TypeError, match="in memory"):
+        clf.fit(image_folder)
+
+
+def test_dataset_inputs_must_be_tensors(tmp_path):
+    from torchvision.datasets import ImageFolder
+
+    folder = ImageFolder(write_image_folder(tmp_path / "raw"))
+    with pytest.raises(TypeError, match="ToTensor"):
+        CrossEntropyClassifier(max_epochs=1).fit(folder)
+
+
+def test_image_views_draw_per_sample():
+    torch.manual_seed(0)
+    images = torch.rand(1, 3, 16, 16).expand(32, -1, -1, -1).contiguous()
+    weak, strong = ImageViews(padding=2)(images)
+    assert weak.shape == strong.shape == images.shape
+    distinct_weak = {tuple(w.flatten().tolist()) for w in weak}
+    assert len(distinct_weak) > 8, "crops and flips differ between samples"
+    assert not torch.equal(weak, strong)
+    holes = (strong == 0).flatten(1).sum(1)
+    assert (holes > 0).all(), "every strong view has a cutout"
+
+
+def test_image_views_are_reproducible_and_handle_any_channels():
+    views = ImageViews()
+    for channels in (1, 3, 5):
+        x = torch.randn(4, channels, 8, 8)
+        torch.manual_seed(1)
+        first = views(x)
+        torch.manual_seed(1)
+        second = views(x)
+        assert torch.equal(first[0], second[0]) and torch.equal(first[1], second[1])
+    with pytest.raises(ValueError, match="channels"):
+        views(torch.randn(4, 8))
+
+
+def test_torchvision_model():
+    from torchvision.models import resnet18
+
+    X = np.random.default_rng(0).normal(size=(16, 3, 32, 32)).astype(np.float32)
+    y = np.arange(16) % 4
+    clf = CrossEntropyClassifier(
+        module=resnet18,
+        module__weights=None,
+        module__num_classes=4,
+        max_epochs=1,
+        batch_size=8,
+    ).fit(X, y)
+    assert clf.predict_proba(X).shape == (16, 4)
+    forgotten = CrossEntropyClassifier(module=resnet18, module__weights=None)
+    with pytest.raises(ValueError, match="module__num_classes=4"):
+        forgotten.fit(X, y)
+    assert not hasattr(forgotten, "noise_scores_"), "failed before training"
+
+
+def test_module_that_fails_on_the_data_is_reported():
+    X = np.zeros((10, 5), dtype=np.float32)
+    y = np.arange(10) % 2
+    bad = torch.nn.Linear(7, 2)
+    with pytest.raises(ValueError, match="failed on a batch"):
+        CrossEntropyClassifier(module=bad).fit(X, y)
