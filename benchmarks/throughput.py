@@ -1,13 +1,17 @@
 """Training throughput: sknoisy's estimators vs a plain torch loop vs plain skorch.
 
-Same module (the default MLP), optimizer (Adam, lr 1e-3), batch size, epochs and
-shuffling for every contender; the data are in memory. Each contender is timed
+Same module (the default MLP, or with ``--model cnn`` the default SmallCNN on the
+digits as 1x8x8 images), optimizer (Adam, lr 1e-3), batch size, epochs and
+shuffling for every contender; the data are in memory. For images, sknoisy's
+WrongEventClassifier uses its default ImageViews (per-sample crop, flip,
+RandAugment, cutout) in stage 2. Each contender is timed
 ``--repeats`` times, interleaved, after one untimed warm-up round; the table shows
 the median samples per second and its ratio to the plain torch loop, measured side
 by side in one run (these machines are shared and noisy: compare ratios, not
 absolute figures across runs).
 
     python benchmarks/throughput.py --epochs 20 --repeats 5
+    python benchmarks/throughput.py --model cnn --epochs 10 --repeats 3
 """
 
 from __future__ import annotations
@@ -22,14 +26,21 @@ from sklearn.preprocessing import StandardScaler
 from skorch import NeuralNetClassifier
 
 from sknoisy import ALRClassifier, CrossEntropyClassifier, WrongEventClassifier
-from sknoisy.modules import MLP
+from sknoisy.modules import MLP, SmallCNN
+
+
+def make_module(X, n_classes):
+    """The module sknoisy builds by default for this input."""
+    if X.ndim == 4:
+        return SmallCNN(X.shape[1], n_classes)
+    return MLP(X.shape[1], n_classes)
 
 
 def torch_loop(X, y, epochs, batch_size, device, seed):
     """The hand-written reference: tensors on the device, slicing, Adam."""
     torch.manual_seed(seed)
     n_classes = int(y.max()) + 1
-    model = MLP(X.shape[1], n_classes).to(device)
+    model = make_module(X, n_classes).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = torch.nn.CrossEntropyLoss()
     X_t = torch.as_tensor(X, device=device)
@@ -52,9 +63,7 @@ def skorch_plain(X, y, epochs, batch_size, device, seed):
     """skorch's NeuralNetClassifier, as a skorch user would write it."""
     torch.manual_seed(seed)
     NeuralNetClassifier(
-        MLP,
-        module__n_features=X.shape[1],
-        module__n_classes=int(y.max()) + 1,
+        make_module(X, int(y.max()) + 1),
         criterion=torch.nn.CrossEntropyLoss,
         optimizer=torch.optim.Adam,
         lr=1e-3,
@@ -91,6 +100,7 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
     parser.add_argument(
         "--device", default="cuda" if torch.cuda.is_available() else "cpu"
     )
@@ -98,6 +108,8 @@ def main(argv=None):
 
     X, y = load_digits(return_X_y=True)
     X = StandardScaler().fit_transform(X).astype(np.float32)
+    if args.model == "cnn":
+        X = X.reshape(-1, 1, 8, 8)
     y = y.astype(np.int64)
     for fit in CONTENDERS.values():  # warm-up round, untimed
         fit(X, y, 1, args.batch_size, args.device, 0)
@@ -111,8 +123,9 @@ def main(argv=None):
     samples = len(X) * args.epochs
     reference = samples / np.median(seconds["torch loop"])
     device = torch.cuda.get_device_name() if args.device.startswith("cuda") else "cpu"
+    model = "SmallCNN(1, 10)" if args.model == "cnn" else "MLP 64-256-256-10"
     print(
-        f"digits {X.shape}, MLP 64-256-256-10, batch {args.batch_size}, "
+        f"digits {X.shape}, {model}, batch {args.batch_size}, "
         f"{args.epochs} epochs, {args.repeats} repeats, device {device}, "
         f"torch threads {torch.get_num_threads()}"
     )

@@ -87,6 +87,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         "lr": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [callable],
         "device": [str, torch.device],
+        "mixed_precision": ["boolean"],
         "callbacks": [list, None],
         "train_split": [None, callable],
         "verbose": ["verbose"],
@@ -104,6 +105,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         lr=1e-3,
         optimizer=torch.optim.Adam,
         device="cpu",
+        mixed_precision=False,
         callbacks=None,
         train_split=None,
         verbose=0,
@@ -118,6 +120,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         self.lr = lr
         self.optimizer = optimizer
         self.device = device
+        self.mixed_precision = mixed_precision
         self.callbacks = callbacks
         self.train_split = train_split
         self.verbose = verbose
@@ -312,6 +315,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
             "classes": list(range(n_classes)),
             "iterator_train__shuffle": True,
             "seed": seed,
+            "mixed_precision": self.mixed_precision,
             **self._module_params(n_classes),
             **other_params,
             **self._method_net_params(),

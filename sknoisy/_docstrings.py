@@ -23,6 +23,9 @@ _NETWORK_PARAMETERS = """module : torch.nn.Module class or instance, default=Non
         ``optimizer__weight_decay=1e-4``.
     device : str or torch.device, default="cpu"
         Where training runs, e.g. ``"cuda"``. Per-sample state lives there too.
+    mixed_precision : bool, default=False
+        Run the network's forward passes under bfloat16 autocast (faster on
+        recent GPUs); logits, losses and per-sample state stay float32.
     callbacks : list of skorch callbacks, default=None
         Extra skorch callbacks, e.g. ``[skorch.callbacks.ProgressBar()]``. They are
         copied at every fit.

@@ -44,11 +44,15 @@ class IndexedNet(NeuralNetClassifier):
         As for :class:`skorch.NeuralNetClassifier`.
     seed : int or None, default=None
         Seeds the training data order (the shuffling generator).
+    mixed_precision : bool, default=False
+        Run the module's forward passes under bfloat16 autocast; logits, losses
+        and per-sample state stay float32.
     """
 
-    def __init__(self, *args, seed=None, **kwargs):
+    def __init__(self, *args, seed=None, mixed_precision=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.seed = seed
+        self.mixed_precision = mixed_precision
 
     # -- data -----------------------------------------------------------------
     def get_dataset(self, X, y=None):
@@ -114,7 +118,12 @@ class IndexedNet(NeuralNetClassifier):
     def infer(self, x, **fit_params):
         if isinstance(x, Mapping) and SAMPLE_INDEX in x:
             x = self.to_device(x[FEATURES])
-        return super().infer(x, **fit_params)
+        if not self.mixed_precision:
+            return super().infer(x, **fit_params)
+        device_type = torch.device(self.device).type
+        with torch.autocast(device_type=device_type, dtype=torch.bfloat16):
+            logits = super().infer(x, **fit_params)
+        return logits.float()
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         # The module returns logits; the criterion is CrossEntropyLoss.

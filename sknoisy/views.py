@@ -163,8 +163,11 @@ class ImageViews(BaseEstimator):
         low = x.amin(dim=(1, 2, 3), keepdim=True)
         span = (x.amax(dim=(1, 2, 3), keepdim=True) - low).clamp_min(1e-12)
         images = ((x - low) / span * 255).round().to(torch.uint8)
-        augmented = torch.stack([augment(image) for image in images])
-        return augmented.to(x.dtype) / 255 * span + low
+        if hasattr(augment, "_apply_image_or_video_transform"):
+            images = _grouped_randaugment(augment, images)
+        else:  # pragma: no cover - other torchvision versions
+            images = torch.stack([augment(image) for image in images])
+        return images.to(x.dtype) / 255 * span + low
 
     def _cutout(self, x: Tensor) -> Tensor:
         if not self.cutout:
@@ -177,3 +180,46 @@ class ImageViews(BaseEstimator):
         inside_x = (torch.arange(width, device=x.device) - centre_x).abs() < half
         hole = inside_y[:, :, None] & inside_x[:, None, :]
         return x.masked_fill(hole[:, None], 0.0)
+
+
+def _grouped_randaugment(augment, images: Tensor) -> Tensor:
+    """torchvision's RandAugment with independent draws per image, batched by op.
+
+    Each image draws its own operation and sign for every one of the
+    ``num_ops`` rounds, as a per-image call would; the images that drew the same
+    (operation, sign) are then transformed in one batched call with torchvision's
+    own operation table and magnitudes, instead of one call per image.
+    """
+    space = augment._AUGMENTATION_SPACE
+    names = list(space)
+    height, width = images.shape[-2:]
+    n_images = len(images)
+    images = images.clone()
+    for _ in range(augment.num_ops):
+        drawn = torch.randint(len(names), (n_images,))
+        negative = torch.rand(n_images) <= 0.5
+        for op in drawn.unique().tolist():
+            magnitudes_fn, signed = space[names[op]]
+            magnitudes = magnitudes_fn(augment.num_magnitude_bins, height, width)
+            magnitude = (
+                0.0 if magnitudes is None else float(magnitudes[augment.magnitude])
+            )
+            chosen = drawn == op
+            groups = [(chosen, magnitude)]
+            if signed and magnitudes is not None:
+                groups = [
+                    (chosen & ~negative, magnitude),
+                    (chosen & negative, -magnitude),
+                ]
+            for mask, value in groups:
+                rows = mask.nonzero().squeeze(1).to(images.device)
+                if len(rows) == 0:
+                    continue
+                images[rows] = augment._apply_image_or_video_transform(
+                    images[rows],
+                    names[op],
+                    value,
+                    interpolation=augment.interpolation,
+                    fill=augment._fill,
+                )
+    return images

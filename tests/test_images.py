@@ -175,3 +175,22 @@ def test_module_that_fails_on_the_data_is_reported():
     bad = torch.nn.Linear(7, 2)
     with pytest.raises(ValueError, match="failed on a batch"):
         CrossEntropyClassifier(module=bad).fit(X, y)
+
+
+def test_randaugment_draws_per_sample():
+    torch.manual_seed(0)
+    image = torch.rand(1, 3, 16, 16)
+    views = ImageViews(padding=0, flip=False, cutout=0.0, randaugment_ops=2)
+    _, strong = views(image.expand(64, -1, -1, -1).contiguous())
+    distinct = {tuple(s.flatten().round(decimals=4).tolist()) for s in strong}
+    assert len(distinct) > 10, "operations drawn per image, not once per batch"
+
+
+@pytest.mark.parametrize("Estimator", [WrongEventClassifier, ALRClassifier])
+def test_mixed_precision(Estimator, digit_images):
+    X, y = digit_images
+    clf = Estimator(**FAST_CNN, mixed_precision=True, random_state=0).fit(X, y)
+    assert clf.net_.mixed_precision
+    assert np.isfinite(clf.noise_scores_).all()
+    proba = clf.predict_proba(X)
+    assert proba.dtype == np.float64 and np.isfinite(proba).all()
