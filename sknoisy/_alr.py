@@ -177,6 +177,9 @@ class ALRClassifier(NoisyLabelClassifier):
 
     Notes
     -----
+    ``label_issues_`` flags the rows whose refined soft label has moved its
+    argmax away from the given label.
+
     The net's history records, per epoch, ``refining``, ``prediction_changes``
     (during the warm-up),
     the mean entropy of the soft labels (``soft_label_entropy``) and the fraction
@@ -268,5 +271,7 @@ class ALRClassifier(NoisyLabelClassifier):
         self.warmup_epochs_ = int(net.warmup_end_ or self.max_epochs)
         given = self.soft_labels_[np.arange(len(y_encoded)), y_encoded]
         self.noise_scores_ = np.clip(1.0 - given, 0.0, 1.0)
-        self.refined_labels_ = self.classes_[self.soft_labels_.argmax(axis=1)]
+        refined = self.soft_labels_.argmax(axis=1)
+        self.refined_labels_ = self.classes_[refined]
+        self.label_issues_ = refined != y_encoded
         net.release_sample_state()

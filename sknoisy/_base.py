@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -50,6 +51,12 @@ NET_PARAM_PREFIXES = (
     "callbacks__",
 )
 """skorch parameter prefixes that pass through to the net."""
+
+UNIDENTIFIABLE_FLAG_SHARE = 0.75
+"""Warn when at least this share of the random-label error rate is flagged."""
+
+UNIDENTIFIABLE_KAPPA = 0.1
+"""Warn when predictions agree with the given labels with a kappa below this."""
 
 
 def resolve_seed(random_state) -> int:
@@ -180,7 +187,35 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
             self._check_module_output(X)
             self.net_.partial_fit(X, y_encoded)
             self._collect_fitted_state(X, y_encoded)
+        self._warn_if_unidentifiable(X, y_encoded)
         return self
+
+    def _warn_if_unidentifiable(self, X, y_encoded) -> None:
+        """Warn when the given labels carry too little signal to find the noise.
+
+        A heuristic with two signals, calibrated on digits and breast_cancer
+        (random labels vs 40-60% symmetric noise): the method flags at least
+        ``UNIDENTIFIABLE_FLAG_SHARE`` of the ``(C - 1) / C`` that random labels
+        would get wrong, or the model's predictions agree with the given labels
+        hardly better than chance (Cohen's kappa below ``UNIDENTIFIABLE_KAPPA``).
+        """
+        random_rate = 1 - 1 / len(self.classes_)
+        flagged = float(np.mean(self.label_issues_))
+        predictions = self._predict_proba_float32(X).argmax(axis=1)
+        kappa = _cohen_kappa(y_encoded, predictions, len(self.classes_))
+        if flagged >= UNIDENTIFIABLE_FLAG_SHARE * random_rate or (
+            kappa < UNIDENTIFIABLE_KAPPA
+        ):
+            warnings.warn(
+                f"{type(self).__name__} flags {flagged:.0%} of the labels (random "
+                f"labels over {len(self.classes_)} classes would be {random_rate:.0%} "
+                f"wrong) and its predictions agree with them with kappa "
+                f"{kappa:.2f}: the labels may carry too little signal for the noise "
+                "to be identified; treat noise_scores_ and refined_labels_ with "
+                "caution.",
+                UserWarning,
+                stacklevel=3,
+            )
 
     def _validate_training_data(self, X, y):
         """Validate and encode; return float32 array (or the Dataset) and codes."""
@@ -199,6 +234,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
             )
             X = _as_float32(X)
             self.input_shape_ = X.shape[1:]
+        _check_label_types(y)
         check_classification_targets(y)
         classes, y_encoded = np.unique(y, return_inverse=True)
         if len(classes) < 2:
@@ -323,7 +359,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         return self._net_class(**params)
 
     def _collect_fitted_state(self, X: np.ndarray, y_encoded: np.ndarray) -> None:
-        """Set ``noise_scores_`` and ``refined_labels_`` from the fitted net (hook)."""
+        """Set ``noise_scores_``, ``refined_labels_`` and ``label_issues_`` (hook)."""
         raise NotImplementedError
 
     # -- predict -----------------------------------------------------------------
@@ -451,3 +487,24 @@ def _dataset_sample_shape(dataset) -> tuple[int, ...]:
     if x.ndim == 0:
         raise ValueError("The dataset's inputs are scalars; they need a feature axis.")
     return tuple(x.shape)
+
+
+def _cohen_kappa(given, predicted, n_classes: int) -> float:
+    """Cohen's kappa between two label codings (0 = chance agreement)."""
+    agreement = float(np.mean(given == predicted))
+    p_given = np.bincount(given, minlength=n_classes) / len(given)
+    p_predicted = np.bincount(predicted, minlength=n_classes) / len(predicted)
+    chance = float(p_given @ p_predicted)
+    return 1.0 if chance >= 1 else (agreement - chance) / (1 - chance)
+
+
+def _check_label_types(y) -> None:
+    """Reject labels that mix strings with numbers, naming what was found."""
+    if np.asarray(y).dtype != object:
+        return
+    kinds = {"string" if isinstance(v, str) else type(v).__name__ for v in y}
+    if "string" in kinds and len(kinds) > 1:
+        raise ValueError(
+            f"y mixes strings with other label types ({sorted(kinds)}); use one "
+            "type for all labels, e.g. y.astype(str)."
+        )

@@ -57,7 +57,10 @@ _FITTED_ATTRIBUTES = """classes_ : ndarray of shape (n_classes,)
         wrong.
     refined_labels_ : ndarray of shape (n_samples,)
         Per training row, the label the method believes, in the user's label
-        space."""
+        space.
+    label_issues_ : ndarray of bool, shape (n_samples,)
+        Per training row, whether the method calls its label wrong, by the
+        method's own rule (see Notes)."""
 
 DOCSTRING_FRAGMENTS = {
     "network_parameters": _NETWORK_PARAMETERS,

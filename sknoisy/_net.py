@@ -147,6 +147,12 @@ class IndexedNet(NeuralNetClassifier):
             self.notify("on_batch_end", batch=batch, training=training, **step)
         if losses:
             values = torch.stack(losses).float().cpu().tolist()
+            if training and not np.isfinite(values).all():
+                raise ValueError(
+                    f"The training loss became non-finite in epoch "
+                    f"{len(self.history)}; training diverged. Lower the learning "
+                    f"rate (lr={self.lr}) or scale the features."
+                )
             batches = self.history[-1]["batches"][-len(values) :]
             for row, value in zip(batches, values, strict=True):
                 row[prefix + "_loss"] = value

@@ -25,6 +25,11 @@ class CrossEntropyClassifier(NoisyLabelClassifier):
     ----------
     %(fitted_attributes)s
 
+    Notes
+    -----
+    ``label_issues_`` flags the rows whose predicted class differs from the given
+    label.
+
     Examples
     --------
     >>> from sklearn.datasets import load_iris
@@ -39,3 +44,4 @@ class CrossEntropyClassifier(NoisyLabelClassifier):
         proba = self._predict_proba_float32(X)
         self.noise_scores_ = 1.0 - proba[np.arange(len(y_encoded)), y_encoded]
         self.refined_labels_ = self.classes_[proba.argmax(axis=1)]
+        self.label_issues_ = proba.argmax(axis=1) != y_encoded

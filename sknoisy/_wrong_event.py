@@ -302,6 +302,9 @@ class WrongEventClassifier(NoisyLabelClassifier):
 
     Notes
     -----
+    ``label_issues_`` flags the rows whose label the mixture finds more likely
+    noisy than clean (``clean_proba_ < 0.5``, i.e. ``noise_scores_ > 0.5``).
+
     The net's history records, per epoch, ``stage``, ``lr``, ``prediction_changes``
     (stage 1), and
     from the end of stage 1 the mixture parameters (``mixture``) and the fraction
@@ -406,4 +409,5 @@ class WrongEventClassifier(NoisyLabelClassifier):
         predictions = self._predict_proba_float32(X).argmax(axis=1)
         refined = np.where(self.clean_proba_ >= 0.5, y_encoded, predictions)
         self.refined_labels_ = self.classes_[refined]
+        self.label_issues_ = self.clean_proba_ < 0.5
         net.release_sample_state()

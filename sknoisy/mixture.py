@@ -153,13 +153,23 @@ class _CountGroup:
         x = normalise_counts(np.arange(max_count + 1), self.low, self.high)
         return self.mixture.outputs(x)
 
+    def plausible(self) -> bool:
+        """Whether the fit calls the group's fewest-wrong-events samples clean."""
+        x_min = normalise_counts([self.low], self.low, self.high)
+        return bool(self.mixture.posterior(x_min)[0, 0] >= 0.5)
+
 
 class WrongEventMixture:
     """Beta mixtures over wrong-event counts, one per given class or one global.
 
     A class with fewer than ``min_class_size`` samples, or whose counts are all
     equal, uses the global mixture instead (the official code divides by zero
-    there).
+    there). So does a class whose fitted mixture calls its own fewest-wrong-events
+    samples noisy (clean posterior below 0.5 at the class's minimum count): EM has
+    then let the noisy component absorb the whole class, which would keep the
+    class from being learnt at all (seen on clean data where one class is hard
+    early in training). Its own mixture is kept and refitted, and used again once
+    it is plausible.
 
     Parameters
     ----------
@@ -178,6 +188,7 @@ class WrongEventMixture:
         self.min_class_size = min_class_size
         self.global_group = _CountGroup()
         self.class_groups: dict[int, _CountGroup] = {}
+        self.degenerate_classes: list[int] = []
         self.max_count = 0
 
     def fit(self, counts, labels, n_iter: int) -> WrongEventMixture:
@@ -202,6 +213,9 @@ class WrongEventMixture:
         }
         for c, group in self.class_groups.items():
             group.refit(counts[labels == c], n_iter)
+        self.degenerate_classes = sorted(
+            c for c, group in self.class_groups.items() if not group.plausible()
+        )
         return self
 
     def _own_classes(self, counts, labels) -> list[int]:
@@ -223,7 +237,8 @@ class WrongEventMixture:
         global_rows = self.global_group.table(self.max_count)
         table = np.repeat(global_rows[None], self.n_classes, axis=0)
         for c, group in self.class_groups.items():
-            table[c] = group.table(self.max_count)
+            if c not in self.degenerate_classes:
+                table[c] = group.table(self.max_count)
         return table
 
     def params(self) -> dict:

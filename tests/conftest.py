@@ -1,11 +1,20 @@
 """Shared fixtures: small data and fast estimator settings."""
 
+import os
+
 import numpy as np
 import pytest
+from hypothesis import settings
 from sklearn.datasets import load_digits, make_classification
 from sklearn.preprocessing import StandardScaler
 
 from sknoisy import ALRClassifier, CrossEntropyClassifier, WrongEventClassifier
+
+# CI runs the property tests on a fixed sequence of examples, so that a run is
+# reproducible; locally they explore new examples every run.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 FAST = {"hidden_layer_sizes": (32,), "max_epochs": 4, "batch_size": 32}
 """Tiny network, few epochs: enough to exercise every code path."""

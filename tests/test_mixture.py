@@ -129,3 +129,28 @@ def test_constraints_keep_densities_falling_away(n_iter):
     x = normalise_counts(np.arange(11), 0, 10)
     mixture = BetaMixture().fit(x, n_iter)
     assert mixture.betas[0] >= 1.02 and mixture.alphas[1] >= 1.02
+
+
+def test_a_mixture_calling_its_cleanest_samples_noisy_is_replaced():
+    from sknoisy.mixture import _CountGroup
+
+    healthy = _CountGroup(BetaMixture(), low=0, high=10)
+    assert healthy.plausible()
+    # Seen on clean data: the noisy component had absorbed a whole class.
+    absorbed = BetaMixture(
+        alphas=np.array([1.7e-6, 1.31]),
+        betas=np.array([1.1, 1.79]),
+        weights=np.array([1e-5, 1.0]),
+    )
+    assert not _CountGroup(absorbed, low=0, high=10).plausible()
+    rng = np.random.default_rng(4)
+    counts = np.concatenate([two_groups(rng), two_groups(rng)])
+    labels = np.repeat([0, 1], 100)
+    mixture = WrongEventMixture(n_classes=2).fit(counts, labels, 20)
+    assert mixture.degenerate_classes == []
+    mixture.class_groups[1].mixture = absorbed
+    mixture.degenerate_classes = [1]
+    table = mixture.table()
+    global_rows = mixture.global_group.table(mixture.max_count)
+    np.testing.assert_allclose(table[1], global_rows, atol=1e-12)
+    assert not np.allclose(table[0], global_rows)
