@@ -214,7 +214,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
                 "to be identified; treat noise_scores_ and refined_labels_ with "
                 "caution.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
 
     def _validate_training_data(self, X, y):

@@ -1,14 +1,20 @@
-"""The ``sknoisy`` command line: ``demo`` and ``benchmark``.
+"""The ``sknoisy`` command line: ``demo``, ``audit`` and ``benchmark``.
 
 Errors in the user's input end in a one-line message and exit status 2, never a
-traceback.
+traceback. Output files are written atomically (to a temporary file renamed into
+place), so an error or Ctrl-C never leaves a half-written file, and the input is
+never written to.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from pathlib import Path
+
+import numpy as np
 
 from . import __version__
 from .benchmark import (
@@ -21,6 +27,7 @@ from .benchmark import (
     to_json,
     write_csv,
 )
+from .progress import EpochProgressBar
 
 DEMO_METHODS = {"wrong-event": "WrongEventClassifier", "alr": "ALRClassifier"}
 
@@ -87,11 +94,176 @@ def _benchmark(args) -> int:
     return 0
 
 
-def _write_atomically(path, text: str) -> None:
+@contextlib.contextmanager
+def _atomic_path(path):
+    """Yield a temporary path next to ``path``; rename it into place on success."""
     path = Path(path)
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_text(text)
-    tmp.replace(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _write_atomically(path, text: str) -> None:
+    with _atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
+def _write_table(frame, path) -> None:
+    with _atomic_path(path) as tmp:
+        if Path(path).suffix.lower() in (".parquet", ".pq"):
+            frame.to_parquet(tmp, index=False)
+        else:
+            frame.to_csv(
+                tmp, index=False, sep="\t" if str(path).endswith(".tsv") else ","
+            )
+
+
+AUDIT_METHODS = {"wrong-event": "WrongEventClassifier", "alr": "ALRClassifier"}
+
+
+def _audit(args) -> int:
+    from . import ALRClassifier, WrongEventClassifier
+    from .audit import find_label_issues
+    from .datasets import image_folder, read_table, table_features
+
+    source = Path(args.path)
+    if not source.exists():
+        raise ValueError(f"{source}: no such file or directory.")
+    out = (
+        Path(args.out)
+        if args.out
+        else source.parent / f"{source.stem}_label_issues.csv"
+    )
+    plot = Path(args.plot) if args.plot else out.with_suffix(".png")
+    outputs = [out, plot] + ([Path(args.clean_out)] if args.clean_out else [])
+    for target in outputs:
+        if target.resolve() == source.resolve():
+            raise ValueError(
+                f"refusing to overwrite the input {source} with an output."
+            )
+    if any(p.suffix.lower() in (".parquet", ".pq") for p in [source, *outputs]):
+        _require_parquet()
+
+    if source.is_dir():
+        data = image_folder(source, args.image_size, args.grayscale)
+        y = np.asarray([data.classes[t] for t in data.targets])
+        X, where = data, np.asarray([str(p) for p, _ in data.samples])
+        description = f"image folder {source}"
+        frame = None
+    else:
+        if not args.target:
+            raise ValueError("a table needs --target COLUMN, the column of labels.")
+        frame = read_table(source)
+        X, y, rows = table_features(frame, args.target)
+        where = rows
+        skipped = len(frame) - len(rows)
+        description = f"{source}, column {args.target!r}" + (
+            f" ({skipped} unlabelled rows skipped)" if skipped else ""
+        )
+    classes = np.unique(y.astype(str))
+    if len(classes) < 2:
+        raise ValueError(
+            f"the labels have a single class ({classes.tolist()}); auditing needs at "
+            "least 2."
+        )
+    if len(y) < 2 * len(classes):
+        raise ValueError(f"only {len(y)} labelled rows for {len(classes)} classes.")
+
+    Estimator = {"wrong-event": WrongEventClassifier, "alr": ALRClassifier}[args.method]
+    print(
+        f"sknoisy audit: {description}: {len(y)} rows, {len(classes)} classes; "
+        f"training {AUDIT_METHODS[args.method]} for {args.epochs} epochs ...",
+        file=sys.stderr,
+    )
+    clf = Estimator(
+        max_epochs=args.epochs,
+        random_state=args.seed,
+        device=args.device,
+        callbacks=None if args.no_progress else [EpochProgressBar()],
+    ).fit(X, y)
+    report = find_label_issues(clf, y)
+    table = report.table
+    table.insert(1, "path" if frame is None else "source_row", where[table["row"]])
+    table = table.drop(columns=["row"]).rename(
+        columns={"refined_label": "suggested_label"}
+    )
+    written = table if args.all else table[table["is_issue"]]
+    _write_table(written, out)
+    _print_audit_summary(report, table, out, args)
+    if _plot_scores(clf.noise_scores_, clf.label_issues_, plot, args.method):
+        print(f"  score histogram: {plot}")
+    if args.clean_out:
+        _write_cleaned(args, frame, table, report, where)
+        print(f"  cleaned data: {args.clean_out}")
+    return 0
+
+
+def _require_parquet() -> None:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise ImportError(
+            "Parquet files need pyarrow: pip install 'sknoisy[parquet]'."
+        ) from None
+
+
+def _print_audit_summary(report, table, out, args) -> None:
+    print(f"{report}.")
+    top = table[table["is_issue"]].head(args.show)
+    if len(top):
+        print(f"Most suspicious {len(top)}:")
+        print(top.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    kind = "all rows, ranked" if args.all else "the flagged rows, ranked"
+    print(f"Wrote:\n  label issues ({kind}): {out}")
+
+
+def _plot_scores(scores, issues, path, method) -> bool:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("  (no plot: matplotlib is not installed)")
+        return False
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    bins = np.linspace(0, 1, 41)
+    ax.hist(scores[~issues], bins=bins, alpha=0.7, label="kept")
+    ax.hist(scores[issues], bins=bins, alpha=0.7, label="flagged")
+    ax.set_xlabel("noise score (higher: label more likely wrong)")
+    ax.set_ylabel("rows")
+    ax.set_yscale("log")
+    ax.set_title(f"sknoisy audit ({method})")
+    ax.legend()
+    fig.tight_layout()
+    with _atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    plt.close(fig)
+    return True
+
+
+def _write_cleaned(args, frame, table, report, where) -> None:
+    import pandas as pd
+
+    flagged = table[table["is_issue"]]
+    if frame is None:  # image folder: a manifest of the kept or relabelled images
+        rows = table if args.fix else table[~table["is_issue"]]
+        label = rows["suggested_label"] if args.fix else rows["given_label"]
+        manifest = pd.DataFrame({"path": rows["path"], "label": label})
+        _write_table(manifest.sort_values("path"), args.clean_out)
+        return
+    cleaned = frame.copy()
+    if args.fix:
+        positions = flagged["source_row"].to_numpy()
+        column = cleaned.columns.get_loc(args.target)
+        cleaned.iloc[positions, column] = flagged["suggested_label"].to_numpy()
+    else:
+        cleaned = cleaned.drop(index=cleaned.index[flagged["source_row"].to_numpy()])
+    _write_table(cleaned, args.clean_out)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -116,6 +288,41 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--verbose", action="store_true", help="show progress")
     demo.set_defaults(run=_demo)
+
+    audit = commands.add_parser(
+        "audit",
+        help="find label errors in a CSV/Parquet table or an image folder",
+        description=(
+            "Train a noise-robust classifier on a labelled table (--target names the "
+            "label column) or an image folder (one subfolder per class), and write "
+            "the rows whose labels look wrong, ranked, with a suggested label. The "
+            "input is never modified."
+        ),
+    )
+    audit.add_argument("path", help="a .csv/.tsv/.parquet file or an image folder")
+    audit.add_argument("--target", help="label column of a table")
+    audit.add_argument("--method", choices=sorted(AUDIT_METHODS), default="wrong-event")
+    audit.add_argument(
+        "--out", help="ranked CSV of issues (default: PATH_label_issues.csv)"
+    )
+    audit.add_argument("--plot", help="score histogram PNG (default: next to --out)")
+    audit.add_argument("--clean-out", help="write the cleaned data set here")
+    audit.add_argument(
+        "--fix",
+        action="store_true",
+        help="with --clean-out: relabel flagged rows instead of dropping them",
+    )
+    audit.add_argument(
+        "--all", action="store_true", help="write every row, not only issues"
+    )
+    audit.add_argument("--show", type=int, default=10, help="issues to print")
+    audit.add_argument("--epochs", type=int, default=60)
+    audit.add_argument("--seed", type=int, default=0)
+    audit.add_argument("--device", default="cpu")
+    audit.add_argument("--image-size", type=int, default=32)
+    audit.add_argument("--grayscale", action="store_true")
+    audit.add_argument("--no-progress", action="store_true", help="no progress bars")
+    audit.set_defaults(run=_audit)
 
     bench = commands.add_parser(
         "benchmark", help="compare methods side by side on data with injected noise"
@@ -155,7 +362,9 @@ def main(argv=None) -> int:
     try:
         return args.run(args)
     except (ValueError, OSError, ImportError) as error:
-        print(f"sknoisy {args.command}: error: {error}", file=sys.stderr)
+        lines = str(error).strip().splitlines()
+        message = lines[0] if lines else repr(error)
+        print(f"sknoisy {args.command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"sknoisy {args.command}: interrupted", file=sys.stderr)

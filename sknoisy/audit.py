@@ -1,0 +1,262 @@
+"""Find, filter and fix label errors with any fitted sknoisy estimator.
+
+* :func:`find_label_issues` turns a fitted estimator into a ranked report: per
+  training row the given label, the refined label, the noise score and the issue
+  flag, plus an estimate of the data set's noise rate.
+* :class:`LabelNoiseFilter` removes or relabels likely-mislabelled rows *only while
+  fitting*: an imbalanced-learn sampler (``fit_resample``) for
+  ``imblearn.pipeline.Pipeline``, so ``cross_val_score`` and ``GridSearchCV`` apply
+  it to training folds only.
+* :class:`NoiseFilteredClassifier` does the same around any classifier without
+  imbalanced-learn, and can also down-weight instead of removing.
+
+Each estimator flags a row by its own rule (``label_issues_``): IDO when the
+mixture's posterior of a clean label is below 0.5; ALR when the refined soft
+label's argmax left the given label; plain training when its prediction differs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.utils import _safe_indexing
+from sklearn.utils._param_validation import HasMethods, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import (
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+)
+
+from ._wrong_event import WrongEventClassifier
+
+REPORT_COLUMNS = ("row", "given_label", "refined_label", "noise_score", "is_issue")
+
+
+@dataclass
+class LabelIssueReport:
+    """Per-row label audit, ranked from the most to the least suspicious.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame or numpy structured array
+        Columns ``row`` (position in the training data), ``given_label``,
+        ``refined_label``, ``noise_score`` and ``is_issue``, sorted by
+        ``noise_score``, highest first (ties by row). A DataFrame when pandas is
+        installed.
+    noise_rate : float
+        Estimated fraction of wrong labels: the fraction of rows flagged.
+    n_issues : int
+        Number of rows flagged.
+    """
+
+    table: object
+    noise_rate: float
+    n_issues: int
+
+    def issues(self):
+        """Only the flagged rows, still ranked."""
+        return self.table[self.table["is_issue"]]
+
+    def __str__(self) -> str:
+        n_rows = len(self.table)
+        return (
+            f"{self.n_issues} of {n_rows} labels flagged as wrong "
+            f"(estimated noise rate {self.noise_rate:.1%})"
+        )
+
+
+def find_label_issues(estimator, y) -> LabelIssueReport:
+    """Rank the training rows of a fitted sknoisy estimator by label suspicion.
+
+    Parameters
+    ----------
+    estimator : fitted sknoisy estimator
+        E.g. a fitted :class:`~sknoisy.WrongEventClassifier`, or a ``Pipeline``
+        ending in one.
+    y : array-like of shape (n_samples,)
+        The labels the estimator was fitted on.
+
+    Returns
+    -------
+    LabelIssueReport
+    """
+    estimator = _final_step(estimator)
+    check_is_fitted(estimator, "noise_scores_")
+    y = column_or_1d(np.asarray(y), warn=True)
+    check_consistent_length(y, estimator.noise_scores_)
+    order = np.lexsort((np.arange(len(y)), -estimator.noise_scores_))
+    columns = {
+        "row": order,
+        "given_label": y[order],
+        "refined_label": estimator.refined_labels_[order],
+        "noise_score": estimator.noise_scores_[order],
+        "is_issue": estimator.label_issues_[order],
+    }
+    try:
+        import pandas as pd
+
+        table = pd.DataFrame(columns).reset_index(drop=True)
+    except ImportError:  # pragma: no cover - pandas is optional
+        table = _structured_array(columns)
+    issues = estimator.label_issues_
+    return LabelIssueReport(table, float(np.mean(issues)), int(np.sum(issues)))
+
+
+def _structured_array(columns: dict) -> np.ndarray:
+    dtype = [(name, np.asarray(values).dtype) for name, values in columns.items()]
+    table = np.empty(len(columns["row"]), dtype=dtype)
+    for name, values in columns.items():
+        table[name] = values
+    return table
+
+
+def _final_step(estimator):
+    """The last step of a pipeline, or the estimator itself."""
+    steps = getattr(estimator, "steps", None)
+    return steps[-1][1] if steps else estimator
+
+
+class LabelNoiseFilter(BaseEstimator):
+    """Drop or relabel likely-mislabelled rows while fitting; an imblearn sampler.
+
+    In an ``imblearn.pipeline.Pipeline``, ``fit_resample`` runs during ``fit`` only:
+    predictions and scores on test folds go through untouched.
+
+    Parameters
+    ----------
+    detector : sknoisy estimator or None, default=None
+        Scores the labels; cloned and fitted on every ``fit_resample``. None uses
+        ``WrongEventClassifier()``.
+    action : {"remove", "relabel"}, default="remove"
+        Remove the flagged rows, or replace their labels by the refined ones.
+
+    Attributes
+    ----------
+    detector_ : fitted sknoisy estimator
+        The detector fitted on the last data resampled.
+    label_issues_ : ndarray of bool, shape (n_samples,)
+        The rows flagged in the last data resampled.
+
+    Examples
+    --------
+    >>> from imblearn.pipeline import make_pipeline          # doctest: +SKIP
+    >>> from sklearn.linear_model import LogisticRegression  # doctest: +SKIP
+    >>> pipe = make_pipeline(LabelNoiseFilter(), LogisticRegression())  # doctest: +SKIP
+    """
+
+    _parameter_constraints = {
+        "detector": [None, HasMethods(["fit"])],
+        "action": [StrOptions({"remove", "relabel"})],
+    }
+
+    def __init__(self, detector=None, action="remove"):
+        self.detector = detector
+        self.action = action
+
+    def fit_resample(self, X, y):
+        """Fit the detector on ``(X, y)`` and return the cleaned ``(X, y)``."""
+        self._validate_params()
+        detector = WrongEventClassifier() if self.detector is None else self.detector
+        self.detector_ = clone(detector).fit(X, y)
+        self.label_issues_ = self.detector_.label_issues_
+        if self.action == "relabel":
+            return X, self.detector_.refined_labels_
+        keep = np.flatnonzero(~self.label_issues_)
+        return _safe_indexing(X, keep), _safe_indexing(np.asarray(y), keep)
+
+
+class NoiseFilteredClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+    """Train any classifier on data cleaned by a sknoisy detector.
+
+    ``fit`` scores the labels with ``detector``, then fits ``classifier`` after
+    removing the flagged rows, relabelling them, or weighting every row by
+    ``1 - noise_score``. Predictions come from the fitted classifier. Use it where
+    imbalanced-learn is not installed; within ``cross_val_score`` or
+    ``GridSearchCV`` the cleaning sees training folds only.
+
+    Parameters
+    ----------
+    classifier : scikit-learn classifier
+        The final model; cloned.
+    detector : sknoisy estimator or None, default=None
+        Scores the labels; cloned. None uses ``WrongEventClassifier()``.
+    action : {"remove", "relabel", "weight"}, default="remove"
+        How flagged rows are handled; ``"weight"`` needs a classifier whose
+        ``fit`` takes ``sample_weight``.
+
+    Attributes
+    ----------
+    detector_ : fitted sknoisy estimator
+    classifier_ : fitted classifier
+    classes_ : ndarray of shape (n_classes,)
+    label_issues_ : ndarray of bool, shape (n_samples,)
+    """
+
+    _parameter_constraints = {
+        "classifier": [HasMethods(["fit", "predict"])],
+        "detector": [None, HasMethods(["fit"])],
+        "action": [StrOptions({"remove", "relabel", "weight"})],
+    }
+
+    def __init__(self, classifier, detector=None, action="remove"):
+        self.classifier = classifier
+        self.detector = detector
+        self.action = action
+
+    def fit(self, X, y):
+        """Score the labels, clean the data, fit the classifier."""
+        self._validate_params()
+        classifier = clone(self.classifier)
+        if self.action == "weight" and not _accepts_sample_weight(classifier):
+            raise TypeError(
+                f"action='weight' needs a classifier whose fit takes sample_weight; "
+                f"{type(classifier).__name__}.fit does not."
+            )
+        sampler = LabelNoiseFilter(
+            self.detector, "relabel" if self.action == "relabel" else "remove"
+        )
+        if self.action == "weight":
+            detector = (
+                WrongEventClassifier() if self.detector is None else self.detector
+            )
+            self.detector_ = clone(detector).fit(X, y)
+            weights = 1.0 - self.detector_.noise_scores_
+            self.classifier_ = classifier.fit(X, y, sample_weight=weights)
+        else:
+            X_clean, y_clean = sampler.fit_resample(X, y)
+            self.detector_ = sampler.detector_
+            if len(np.unique(y_clean)) < 2:
+                raise ValueError(
+                    "Cleaning left fewer than 2 classes; the detector flags "
+                    f"{np.mean(sampler.label_issues_):.0%} of the labels."
+                )
+            self.classifier_ = classifier.fit(X_clean, y_clean)
+        self.label_issues_ = self.detector_.label_issues_
+        self.classes_ = self.classifier_.classes_
+        return self
+
+    def predict(self, X):
+        """Predictions of the fitted classifier."""
+        check_is_fitted(self)
+        return self.classifier_.predict(X)
+
+    def _classifier_has(attr):
+        def check(self):
+            return hasattr(getattr(self, "classifier_", self.classifier), attr)
+
+        return check
+
+    @available_if(_classifier_has("predict_proba"))
+    def predict_proba(self, X):
+        """Probabilities of the fitted classifier."""
+        check_is_fitted(self)
+        return self.classifier_.predict_proba(X)
+
+
+def _accepts_sample_weight(estimator) -> bool:
+    from sklearn.utils.validation import has_fit_parameter
+
+    return has_fit_parameter(estimator, "sample_weight")
