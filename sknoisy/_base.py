@@ -21,6 +21,7 @@ results it exposes).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
 import warnings
@@ -95,6 +96,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         "optimizer": [callable],
         "device": [str, torch.device],
         "mixed_precision": ["boolean"],
+        "n_threads": [None, Interval(Integral, 1, None, closed="left")],
         "callbacks": [list, None],
         "train_split": [None, callable],
         "verbose": ["verbose"],
@@ -113,6 +115,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         optimizer=torch.optim.Adam,
         device="cpu",
         mixed_precision=False,
+        n_threads=None,
         callbacks=None,
         train_split=None,
         verbose=0,
@@ -128,6 +131,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         self.optimizer = optimizer
         self.device = device
         self.mixed_precision = mixed_precision
+        self.n_threads = n_threads
         self.callbacks = callbacks
         self.train_split = train_split
         self.verbose = verbose
@@ -182,7 +186,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         _check_net_param_names(self._net_params())
         X, y_encoded = self._validate_training_data(X, y)
         seed = resolve_seed(self.random_state)
-        with self._seeded(seed):
+        with self._seeded(seed), _torch_threads(self.n_threads):
             self.net_ = self._build_net(len(self.classes_), seed).initialize()
             self._check_module_output(X)
             self.net_.partial_fit(X, y_encoded)
@@ -402,7 +406,9 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         ndarray of shape (n_samples, n_classes)
             Columns follow ``classes_``; rows sum to 1.
         """
-        return self._predict_proba_float32(self._validate_inference_data(X))
+        X = self._validate_inference_data(X)
+        with _torch_threads(self.n_threads):
+            return self._predict_proba_float32(X)
 
     def predict(self, X):
         """Predicted class labels, in the label space of ``y``.
@@ -417,6 +423,20 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         """
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
+
+
+@contextlib.contextmanager
+def _torch_threads(n_threads):
+    """Pin torch's intra-op threads (if given) and restore them afterwards."""
+    if n_threads is None:
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 class _SeededRNG:
