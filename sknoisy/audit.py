@@ -159,8 +159,7 @@ class LabelNoiseFilter(BaseEstimator):
     def fit_resample(self, X, y):
         """Fit the detector on ``(X, y)`` and return the cleaned ``(X, y)``."""
         self._validate_params()
-        detector = WrongEventClassifier() if self.detector is None else self.detector
-        self.detector_ = clone(detector).fit(X, y)
+        self.detector_ = clone(_detector_or_default(self.detector)).fit(X, y)
         self.label_issues_ = self.detector_.label_issues_
         if self.action == "relabel":
             return X, self.detector_.refined_labels_
@@ -215,17 +214,12 @@ class NoiseFilteredClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
                 f"action='weight' needs a classifier whose fit takes sample_weight; "
                 f"{type(classifier).__name__}.fit does not."
             )
-        sampler = LabelNoiseFilter(
-            self.detector, "relabel" if self.action == "relabel" else "remove"
-        )
         if self.action == "weight":
-            detector = (
-                WrongEventClassifier() if self.detector is None else self.detector
-            )
-            self.detector_ = clone(detector).fit(X, y)
+            self.detector_ = clone(_detector_or_default(self.detector)).fit(X, y)
             weights = 1.0 - self.detector_.noise_scores_
             self.classifier_ = classifier.fit(X, y, sample_weight=weights)
         else:
+            sampler = LabelNoiseFilter(self.detector, self.action)
             X_clean, y_clean = sampler.fit_resample(X, y)
             self.detector_ = sampler.detector_
             if len(np.unique(y_clean)) < 2:
@@ -254,6 +248,11 @@ class NoiseFilteredClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
         """Probabilities of the fitted classifier."""
         check_is_fitted(self)
         return self.classifier_.predict_proba(X)
+
+
+def _detector_or_default(detector):
+    """The detector to clone: the user's, or ``WrongEventClassifier()``."""
+    return WrongEventClassifier() if detector is None else detector
 
 
 def _accepts_sample_weight(estimator) -> bool:
