@@ -20,6 +20,9 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+SETTLED_FRACTION = 0.5
+"""A local minimum counts once PC is at most this fraction of its running peak."""
+
 
 def smooth_changes(changes: Sequence[float], window: int = 1) -> np.ndarray:
     """Trailing moving average of a prediction-change sequence.
@@ -47,7 +50,10 @@ def smooth_changes(changes: Sequence[float], window: int = 1) -> np.ndarray:
 def first_local_minimum(changes: Sequence[float], window: int = 1) -> int | None:
     """Epoch of the first local minimum of the prediction changes.
 
-    The minimum is the first epoch ``e`` with ``PC(e + 1) >= PC(e)``.
+    The minimum is the first epoch ``e`` with ``PC(e + 1) >= PC(e)`` among the
+    epochs where PC has fallen to at most ``SETTLED_FRACTION`` of its peak so far
+    (a network only starting to fit can change few predictions, then many; IDO's
+    plain rule would pick one of those first epochs).
 
     Parameters
     ----------
@@ -63,7 +69,11 @@ def first_local_minimum(changes: Sequence[float], window: int = 1) -> int | None
         PC is still falling.
     """
     smoothed = smooth_changes(changes, window)
-    rises = np.flatnonzero(smoothed[1:] >= smoothed[:-1])
+    # A barely trained network may change few predictions, then many as it starts
+    # to fit (seen: 9, 8, 19, 52, 61, 31, 12, 7, ...); the minimum Label Wave means
+    # comes after PC has fallen well below its peak, not in that early noise.
+    settled = smoothed <= SETTLED_FRACTION * np.maximum.accumulate(smoothed)
+    rises = np.flatnonzero(settled[:-1] & (smoothed[1:] >= smoothed[:-1]))
     if len(rises) == 0:
         return None
     return int(rises[0]) + 2

@@ -15,6 +15,11 @@ Where sknoisy departs from the official code, and why:
   classes (the code divides by zero when a class's counts are all equal);
 * counts above the last fit's maximum are clipped into range (the code gives
   them a zero posterior);
+* responsibilities are normalised in log space, a class mixture that calls its
+  own cleanest samples noisy falls back to the global one, and a mixture whose
+  noisy component was wrong in under half of the passes calls its samples clean
+  (without these, clean data could lose whole classes; see
+  :mod:`sknoisy.mixture`);
 * the two views go through the network as one concatenated batch (one forward
   pass; BatchNorm statistics are then shared by the views, as in FixMatch-style
   implementations).
@@ -220,7 +225,11 @@ class WrongEventNet(IndexedNet):
     def _fit_mixture(self, n_iter: int) -> None:
         """Refit the mixture on the current counts; rebuild the device lookup table."""
         counts = self.wrong_events_.cpu().numpy()  # one transfer per epoch
-        self.mixture_.fit(counts, self.labels_, n_iter)
+        epochs = len(self.history)
+        passes = min(epochs, self.stage1_epochs) + 2 * max(
+            0, epochs - self.stage1_epochs
+        )
+        self.mixture_.fit(counts, self.labels_, n_iter, passes=passes)
         table = self.mixture_.table()
         self.table_ = torch.as_tensor(table, dtype=torch.float32, device=self.device)
         self.clean_proba_ = table[

@@ -9,6 +9,12 @@ Conventions
   into it (the official code returns a zero posterior there instead).
 * Responsibilities are normalised in log space (the official code floors the
   densities at ``EPS``, which gives the most extreme counts a posterior of 0.5).
+* A mixture whose noisy component describes samples that were wrong in fewer
+  than half of the passes counted so far (``CREDIBLE_NOISE_RATE``) finds no
+  credible noise, and calls every sample of its group clean. Min-max normalisation
+  otherwise stretches a clean class's narrow range of counts (say 2 to 4) to
+  [0, 1] and always splits it; IDO's own premise is that a wrong label is one the
+  model contradicts in most passes.
 * Wrong-event counts are small integers, so EM runs on the histogram of distinct
   counts (weighted by frequency), which equals EM over samples, and the outputs
   are precomputed as a lookup table over counts ``0..max_count``.
@@ -34,6 +40,9 @@ SHAPE_FLOOR = 1.02
 SHAPE_RESET = 1.1
 
 TABLE_COLUMNS = ("clean_proba", "noisy_proba", "clean_cdf", "noisy_cdf")
+
+CREDIBLE_NOISE_RATE = 0.5
+"""A noisy component must describe samples predicted wrong in most passes."""
 """What each column of a lookup table holds."""
 
 
@@ -153,6 +162,12 @@ class _CountGroup:
         x = normalise_counts(np.arange(max_count + 1), self.low, self.high)
         return self.mixture.outputs(x)
 
+    def noise_credible(self, passes: int) -> bool:
+        """Whether the noisy component's mean count is most of the passes counted."""
+        a, b = self.mixture.alphas[1], self.mixture.betas[1]
+        mean_count = self.low + a / (a + b) * (self.high - self.low)
+        return bool(mean_count >= CREDIBLE_NOISE_RATE * passes)
+
     def plausible(self) -> bool:
         """Whether the fit calls the group's fewest-wrong-events samples clean."""
         x_min = normalise_counts([self.low], self.low, self.high)
@@ -189,9 +204,10 @@ class WrongEventMixture:
         self.global_group = _CountGroup()
         self.class_groups: dict[int, _CountGroup] = {}
         self.degenerate_classes: list[int] = []
+        self.passes = None
         self.max_count = 0
 
-    def fit(self, counts, labels, n_iter: int) -> WrongEventMixture:
+    def fit(self, counts, labels, n_iter: int, passes=None) -> WrongEventMixture:
         """(Re)fit every mixture on the current counts, warm-starting EM.
 
         Parameters
@@ -202,6 +218,10 @@ class WrongEventMixture:
             Given (encoded) label per sample.
         n_iter : int
             EM iterations for each mixture.
+        passes : int or None, default=None
+            Forward passes counted per sample so far. When given, a mixture whose
+            noisy component's mean count is below ``CREDIBLE_NOISE_RATE`` of them
+            describes no credible noise: its samples are all called clean.
         """
         counts = np.asarray(counts)
         labels = np.asarray(labels)
@@ -216,7 +236,11 @@ class WrongEventMixture:
         self.degenerate_classes = sorted(
             c for c, group in self.class_groups.items() if not group.plausible()
         )
+        self.passes = passes
         return self
+
+    def _all_clean(self, group: _CountGroup) -> bool:
+        return self.passes is not None and not group.noise_credible(self.passes)
 
     def _own_classes(self, counts, labels) -> list[int]:
         if not self.per_class:
@@ -234,12 +258,18 @@ class WrongEventMixture:
         ``table[c, k]`` holds ``TABLE_COLUMNS`` for a sample of given class ``c``
         with ``k`` wrong events; gather with the count clipped to ``max_count``.
         """
-        global_rows = self.global_group.table(self.max_count)
+        global_rows = self._group_table(self.global_group)
         table = np.repeat(global_rows[None], self.n_classes, axis=0)
         for c, group in self.class_groups.items():
             if c not in self.degenerate_classes:
-                table[c] = group.table(self.max_count)
+                table[c] = self._group_table(group)
         return table
+
+    def _group_table(self, group: _CountGroup) -> np.ndarray:
+        rows = group.table(self.max_count)
+        if self._all_clean(group):
+            rows[:, 0], rows[:, 1] = 1.0, 0.0
+        return rows
 
     def params(self) -> dict:
         """Mixture parameters for the history: global and per class."""

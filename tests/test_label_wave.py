@@ -14,12 +14,16 @@ from sknoisy._label_wave import (
 @pytest.mark.parametrize(
     ("changes", "epoch"),
     [
-        ([5, 3, 4], 3),  # PC(2)=5, PC(3)=3, PC(4)=4: minimum at epoch 3
-        ([5, 5], 2),  # PC(3) >= PC(2): epoch 2
+        ([5, 2, 4], 3),  # PC(2)=5, PC(3)=2, PC(4)=4: minimum at epoch 3
+        ([0, 0], 2),  # nothing changes: the first epoch will do
         ([9, 7, 5, 2], None),  # still falling
         ([9], None),
         ([], None),
         ([9, 4, 6, 1, 8], 3),  # the *first* local minimum
+        ([622, 182, 184], 3),  # digits with 40% noise: IDO's rule
+        ([9, 8, 19, 52, 61, 31, 12, 7, 9], 9),  # not the early dip at epoch 3
+        ([12, 18, 23, 13, 14], None),  # not yet below half of the peak
+        ([5, 4, 4], None),  # a shallow dip is not the Label Wave minimum
     ],
 )
 def test_first_local_minimum(changes, epoch):

@@ -154,3 +154,21 @@ def test_a_mixture_calling_its_cleanest_samples_noisy_is_replaced():
     global_rows = mixture.global_group.table(mixture.max_count)
     np.testing.assert_allclose(table[1], global_rows, atol=1e-12)
     assert not np.allclose(table[0], global_rows)
+
+
+def test_a_noisy_component_of_rarely_wrong_samples_is_no_noise():
+    # Clean data: everyone was wrong in few of the 50 passes; min-max
+    # normalisation alone would still split them into "clean" and "noisy".
+    rng = np.random.default_rng(5)
+    counts = np.concatenate([rng.integers(0, 3, 80), rng.integers(4, 9, 20)])
+    labels = np.zeros(100, dtype=int)
+    ungated = WrongEventMixture(n_classes=1).fit(counts, labels, 20)
+    assert (ungated.table()[0, counts, 0] < 0.5).any(), "the split the gate prevents"
+    gated = WrongEventMixture(n_classes=1).fit(counts, labels, 20, passes=50)
+    table = gated.table()
+    np.testing.assert_array_equal(table[0, :, 0], 1.0)
+    np.testing.assert_array_equal(table[0, :, 1], 0.0)
+    # Noise: the flipped samples were wrong in most passes, so the gate stays open.
+    noisy = np.concatenate([rng.integers(0, 3, 80), rng.integers(35, 50, 20)])
+    open_gate = WrongEventMixture(n_classes=1).fit(noisy, labels, 20, passes=50)
+    assert (open_gate.table()[0, noisy[80:], 0] < 0.1).all()

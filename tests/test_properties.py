@@ -57,25 +57,8 @@ def blobs():
 
 TRAINED = {"hidden_layer_sizes": (32,), "max_epochs": 30, "batch_size": 32}
 
-IDO_ON_CLEAN_DATA = pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "Known limitation, not fixed: on clean, easy, low-dimensional data IDO can "
-        "flag many rows (measured 1-99% over seeds on these blobs). Its mixture "
-        "normalises counts by their per-class range and always splits them, and an "
-        "early Label Wave minimum can make a barely trained base model; with noise "
-        "present it flags the right amount (see test_more_noise_flags_more_rows)."
-    ),
-)
 
-
-@pytest.mark.parametrize(
-    "Estimator",
-    [
-        pytest.param(ROBUST_ESTIMATORS[0], marks=IDO_ON_CLEAN_DATA),
-        ROBUST_ESTIMATORS[1],
-    ],
-)
+@pytest.mark.parametrize("Estimator", ROBUST_ESTIMATORS)
 @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**16))
 def test_clean_labels_flag_few_rows(Estimator, blobs, seed):
