@@ -5,10 +5,11 @@ digits as 1x8x8 images), optimizer (Adam, lr 1e-3), batch size, epochs and
 shuffling for every contender; the data are in memory. For images, sknoisy's
 WrongEventClassifier uses its default ImageViews (per-sample crop, flip,
 RandAugment, cutout) in stage 2. Each contender is timed
-``--repeats`` times, interleaved, after one untimed warm-up round; the table shows
-the median samples per second and its ratio to the plain torch loop, measured side
-by side in one run (these machines are shared and noisy: compare ratios, not
-absolute figures across runs).
+``--repeats`` times, interleaved, after one untimed warm-up round. The table shows
+the median samples per second, and the median over repeats of each contender's
+speed relative to the torch loop *of the same repeat* (with its range): these
+machines are shared and their load drifts, so only ratios measured side by side
+mean anything.
 
     python benchmarks/throughput.py --epochs 20 --repeats 5
     python benchmarks/throughput.py --model cnn --epochs 10 --repeats 3
@@ -121,7 +122,7 @@ def main(argv=None):
             seconds[name].append(time.perf_counter() - start)
 
     samples = len(X) * args.epochs
-    reference = samples / np.median(seconds["torch loop"])
+    reference = np.array(seconds["torch loop"])
     device = torch.cuda.get_device_name() if args.device.startswith("cuda") else "cpu"
     model = "SmallCNN(1, 10)" if args.model == "cnn" else "MLP 64-256-256-10"
     print(
@@ -129,10 +130,13 @@ def main(argv=None):
         f"{args.epochs} epochs, {args.repeats} repeats, device {device}, "
         f"torch threads {torch.get_num_threads()}"
     )
-    print(f"{'contender':34s} {'samples/s':>10s} {'vs torch loop':>14s}")
+    print("ratio: per repeat, against the torch loop of the same repeat; median")
+    print(f"{'contender':34s} {'samples/s':>10s} {'vs torch loop':>14s} {'range':>13s}")
     for name, values in seconds.items():
+        ratios = reference / np.array(values)
         rate = samples / np.median(values)
-        print(f"{name:34s} {rate:10.0f} {rate / reference:13.2f}x")
+        spread = f"{ratios.min():.2f}-{ratios.max():.2f}"
+        print(f"{name:34s} {rate:10.0f} {np.median(ratios):13.2f}x {spread:>13s}")
 
 
 if __name__ == "__main__":
