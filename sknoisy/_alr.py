@@ -270,7 +270,7 @@ class ALRClassifier(NoisyLabelClassifier):
             "label_wave_window": self.label_wave_window,
         }
 
-    def _collect_fitted_state(self, X, y_encoded):
+    def _collect_fitted_state(self, X, y_encoded, train_proba):
         net = self.net_
         self.soft_labels_ = net.soft_labels_.cpu().numpy().astype(np.float64)
         self.warmup_epochs_ = int(net.warmup_end_ or self.max_epochs)

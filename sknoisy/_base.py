@@ -190,11 +190,13 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
             self.net_ = self._build_net(len(self.classes_), seed).initialize()
             self._check_module_output(X)
             self.net_.partial_fit(X, y_encoded)
-            self._collect_fitted_state(X, y_encoded)
-        self._warn_if_unidentifiable(X, y_encoded)
+            # The fitted model's view of its own training rows, computed once.
+            train_proba = self._predict_proba_float32(X)
+            self._collect_fitted_state(X, y_encoded, train_proba)
+        self._warn_if_unidentifiable(y_encoded, train_proba.argmax(axis=1))
         return self
 
-    def _warn_if_unidentifiable(self, X, y_encoded) -> None:
+    def _warn_if_unidentifiable(self, y_encoded, predictions) -> None:
         """Warn when the given labels carry too little signal to find the noise.
 
         A heuristic with two signals, calibrated on digits and breast_cancer
@@ -205,7 +207,6 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         """
         random_rate = 1 - 1 / len(self.classes_)
         flagged = float(np.mean(self.label_issues_))
-        predictions = self._predict_proba_float32(X).argmax(axis=1)
         kappa = _cohen_kappa(y_encoded, predictions, len(self.classes_))
         if flagged >= UNIDENTIFIABLE_FLAG_SHARE * random_rate or (
             kappa < UNIDENTIFIABLE_KAPPA
@@ -362,8 +363,12 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         }
         return self._net_class(**params)
 
-    def _collect_fitted_state(self, X: np.ndarray, y_encoded: np.ndarray) -> None:
-        """Set ``noise_scores_``, ``refined_labels_`` and ``label_issues_`` (hook)."""
+    def _collect_fitted_state(self, X, y_encoded, train_proba) -> None:
+        """Set ``noise_scores_``, ``refined_labels_`` and ``label_issues_`` (hook).
+
+        ``train_proba`` holds the fitted model's probabilities on the training
+        rows ``X``, shape (n_samples, n_classes).
+        """
         raise NotImplementedError
 
     # -- predict -----------------------------------------------------------------

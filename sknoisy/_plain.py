@@ -40,8 +40,8 @@ class CrossEntropyClassifier(NoisyLabelClassifier):
     (150,)
     """
 
-    def _collect_fitted_state(self, X, y_encoded):
-        proba = self._predict_proba_float32(X)
+    def _collect_fitted_state(self, X, y_encoded, train_proba):
+        proba = train_proba
         self.noise_scores_ = 1.0 - proba[np.arange(len(y_encoded)), y_encoded]
         self.refined_labels_ = self.classes_[proba.argmax(axis=1)]
         self.label_issues_ = proba.argmax(axis=1) != y_encoded

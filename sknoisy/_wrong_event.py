@@ -411,13 +411,13 @@ class WrongEventClassifier(NoisyLabelClassifier):
     def _default_views(self):
         return ImageViews() if self._image_input else TabularViews()
 
-    def _collect_fitted_state(self, X, y_encoded):
+    def _collect_fitted_state(self, X, y_encoded, train_proba):
         net = self.net_
         self.wrong_events_ = net.wrong_events_.cpu().numpy().astype(np.int64)
         self.clean_proba_ = np.asarray(net.clean_proba_, dtype=np.float64)
         self.base_epoch_ = int(net.base_epoch_)
         self.noise_scores_ = 1.0 - self.clean_proba_
-        predictions = self._predict_proba_float32(X).argmax(axis=1)
+        predictions = train_proba.argmax(axis=1)
         refined = np.where(self.clean_proba_ >= 0.5, y_encoded, predictions)
         self.refined_labels_ = self.classes_[refined]
         self.label_issues_ = self.clean_proba_ < 0.5

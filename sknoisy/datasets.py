@@ -20,16 +20,17 @@ EMBEDDED = {
 
 
 def load_dataset(name: str, target: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Load an embedded data set by name, or a CSV file with a target column.
+    """Load an embedded data set by name, or a table file with a target column.
 
     Parameters
     ----------
     name : str
         One of ``EMBEDDED`` (``"digits"`` is 1797 8x8 handwritten digits, 10
-        classes), or the path of a CSV file.
+        classes), or the path of a CSV, TSV or Parquet file.
     target : str, default=None
-        The CSV column holding the labels; required for a CSV file. Every other
-        column must be numeric.
+        The column holding the labels; required for a file. The other columns
+        are encoded as in :func:`table_features` (numeric ones standardised,
+        others one-hot encoded); rows without a label are skipped.
 
     Returns
     -------
@@ -45,22 +46,10 @@ def load_dataset(name: str, target: str | None = None) -> tuple[np.ndarray, np.n
         )
     if target is None:
         raise ValueError(
-            f"A CSV data set needs its target column (--target) for {path}."
+            f"A table data set needs its target column (--target): {path}."
         )
-    import pandas as pd
-
-    frame = pd.read_csv(path)
-    if target not in frame.columns:
-        raise ValueError(
-            f"{path} has no column {target!r}; its columns are {list(frame.columns)}."
-        )
-    features = frame.drop(columns=[target])
-    non_numeric = [
-        c for c in features.columns if not np.issubdtype(features[c].dtype, np.number)
-    ]
-    if non_numeric:
-        raise ValueError(f"{path}: non-numeric feature columns {non_numeric}.")
-    return features.to_numpy(dtype=float), frame[target].to_numpy()
+    X, y, _ = table_features(read_table(path), target)
+    return X, y
 
 
 TABLE_SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}

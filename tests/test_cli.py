@@ -78,3 +78,29 @@ def test_bad_arguments_get_one_line_errors(args, message):
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_benchmark_on_a_csv_with_categorical_columns(tmp_path):
+    import numpy as np
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    frame = X.assign(size=np.where(X["petal length (cm)"] > 3, "big", "small"))
+    frame["species"] = np.array(["setosa", "versicolor", "virginica"])[y]
+    frame.loc[0, "species"] = None
+    path = tmp_path / "iris.csv"
+    frame.to_csv(path, index=False)
+    result = run(
+        "benchmark",
+        "--dataset",
+        str(path),
+        "--target",
+        "species",
+        "--methods",
+        "plain,alr",
+        "--epochs",
+        "3",
+        "--quiet",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "alr" in result.stdout
