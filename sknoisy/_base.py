@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, Options
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     check_consistent_length,
@@ -96,7 +96,11 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         "optimizer": [callable],
         "device": [str, torch.device],
         "mixed_precision": ["boolean"],
-        "n_threads": [None, Interval(Integral, 1, None, closed="left")],
+        "n_threads": [
+            StrOptions({"auto"}),
+            None,
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "callbacks": [list, None],
         "train_split": [None, callable],
         "verbose": ["verbose"],
@@ -115,7 +119,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         optimizer=torch.optim.Adam,
         device="cpu",
         mixed_precision=False,
-        n_threads=None,
+        n_threads="auto",
         callbacks=None,
         train_split=None,
         verbose=0,
@@ -161,6 +165,20 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         rest = {k: v for k, v in params.items() if k not in net_params}
         return super().set_params(**rest) if rest else self
 
+    def _torch_thread_count(self) -> int | None:
+        """torch's intra-op threads for ``fit`` and ``predict``; None: leave as is.
+
+        On CPU, results are bit-identical only at equal thread counts, and joblib's
+        workers run fewer threads than the main process. So ``"auto"`` pins one
+        thread for a seeded fit on CPU, whose results then do not depend on where
+        it runs.
+        """
+        if self.n_threads != "auto":
+            return self.n_threads
+        seeded = isinstance(self.random_state, Integral)
+        on_cpu = torch.device(self.device).type == "cpu"
+        return 1 if seeded and on_cpu else None
+
     # -- fit ----------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -184,9 +202,10 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
             The fitted estimator.
         """
         _check_net_param_names(self._net_params())
+        _check_device(self.device)
         X, y_encoded = self._validate_training_data(X, y)
         seed = resolve_seed(self.random_state)
-        with self._seeded(seed), _torch_threads(self.n_threads):
+        with self._seeded(seed), _torch_threads(self._torch_thread_count()):
             self.net_ = self._build_net(len(self.classes_), seed).initialize()
             self._check_module_output(X)
             self.net_.partial_fit(X, y_encoded)
@@ -412,7 +431,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
             Columns follow ``classes_``; rows sum to 1.
         """
         X = self._validate_inference_data(X)
-        with _torch_threads(self.n_threads):
+        with _torch_threads(self._torch_thread_count()):
             return self._predict_proba_float32(X)
 
     def predict(self, X):
@@ -428,6 +447,33 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         """
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
+
+
+def _check_device(device) -> None:
+    """Raise a ValueError for a device torch cannot parse or this machine lacks."""
+    try:
+        device = torch.device(device)
+    except RuntimeError:
+        raise ValueError(
+            f"device={device!r} is not a torch device; use e.g. 'cpu', 'cuda' or "
+            "'cuda:0'."
+        ) from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={str(device)!r}, but CUDA is not available to torch on this "
+                "machine (torch.cuda.is_available() is False); use device='cpu'."
+            )
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={str(device)!r}, but this machine has "
+                f"{torch.cuda.device_count()} CUDA device(s)."
+            )
+    elif device.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(
+            "device='mps', but MPS is not available to torch on this machine; use "
+            "device='cpu'."
+        )
 
 
 @contextlib.contextmanager

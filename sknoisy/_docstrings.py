@@ -26,12 +26,16 @@ _NETWORK_PARAMETERS = """module : torch.nn.Module class or instance, default=Non
     mixed_precision : bool, default=False
         Run the network's forward passes under bfloat16 autocast (faster on
         recent GPUs); logits, losses and per-sample state stay float32.
-    n_threads : int or None, default=None
+    n_threads : "auto", int or None, default="auto"
         torch's CPU threads during ``fit`` and ``predict`` (restored afterwards).
-        None keeps torch's setting, the fastest. On CPU, results are bit-identical
-        only at equal thread counts, and joblib workers get fewer threads than the
-        main process: set an int (e.g. 1) for results that do not depend on where
-        the fit runs, e.g. ``GridSearchCV`` with any ``n_jobs``.
+        On CPU, results are bit-identical only at equal thread counts, and joblib's
+        workers get fewer threads than the main process. ``"auto"`` uses one
+        thread when ``random_state`` is an int and ``device`` is the CPU, so that
+        a seeded fit gives the same results wherever it runs (``GridSearchCV`` or
+        ``cross_validate`` at any ``n_jobs``, a fresh process), and torch's setting
+        otherwise. None keeps torch's setting: the fastest single fit on many
+        cores, bit-identical only at equal thread counts. An int pins that many
+        threads.
     callbacks : list of skorch callbacks, default=None
         Extra skorch callbacks, e.g. ``[skorch.callbacks.ProgressBar()]``. They are
         copied at every fit.
@@ -42,8 +46,8 @@ _NETWORK_PARAMETERS = """module : torch.nn.Module class or instance, default=Non
         Print a per-epoch table of the training history when positive.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, data order, dropout and views. An int makes
-        fits on CPU reproducible (at a given thread count, see ``n_threads``);
-        global random states are left untouched.
+        fits on CPU bit-identical wherever they run (see ``n_threads``); global
+        random states are left untouched.
     **net_params
         skorch's prefixed parameters: ``module__*``, ``optimizer__*``,
         ``iterator_train__*``, ``iterator_valid__*``, ``callbacks__*``. They can be

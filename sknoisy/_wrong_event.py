@@ -358,7 +358,7 @@ class WrongEventClassifier(NoisyLabelClassifier):
         optimizer=torch.optim.Adam,
         device="cpu",
         mixed_precision=False,
-        n_threads=None,
+        n_threads="auto",
         callbacks=None,
         train_split=None,
         verbose=0,

@@ -284,7 +284,14 @@ def _run_one(
     y_noisy, flipped = flip_labels(
         y_train, setting.rate, setting.kind, X=X_train, random_state=seed
     )
-    common = {"max_epochs": max_epochs, "random_state": seed, "device": device}
+    # torch's threads for every method: a fit-time comparison, like a user's own
+    # torch loop (a seeded fit's default would pin one thread).
+    common = {
+        "max_epochs": max_epochs,
+        "random_state": seed,
+        "device": device,
+        "n_threads": None,
+    }
     rows = []
     for method in methods:
         say(f"[{setting} seed {seed}] {method}: training ...")

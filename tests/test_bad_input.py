@@ -52,6 +52,24 @@ FIT_ERRORS = {
 }
 
 
+BAD_DEVICES = {
+    "gpu": "not a torch device",
+    "cuda:x": "not a torch device",
+    "cuda": None if torch.cuda.is_available() else "CUDA is not available",
+    "cuda:99": "CUDA",
+    "mps": None if torch.backends.mps.is_available() else "MPS is not available",
+}
+
+
+@pytest.mark.parametrize(
+    "device", [device for device, match in BAD_DEVICES.items() if match]
+)
+def test_unusable_device(clf, device):
+    with pytest.raises(ValueError, match=BAD_DEVICES[device]):
+        clf.set_params(device=device).fit(X_OK, Y_OK)
+    assert not hasattr(clf, "net_"), "raised before any training"
+
+
 @pytest.mark.parametrize("case", list(FIT_ERRORS))
 def test_bad_training_input(clf, case):
     X, y, error, match = FIT_ERRORS[case]
