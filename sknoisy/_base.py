@@ -39,6 +39,7 @@ from sklearn.utils.validation import (
     column_or_1d,
     validate_data,
 )
+from skorch.callbacks import Callback
 
 from ._data import is_dataset_input
 from ._net import IndexedNet
@@ -202,6 +203,8 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
             The fitted estimator.
         """
         _check_net_param_names(self._net_params())
+        _check_hidden_layer_sizes(self.hidden_layer_sizes)
+        _check_callbacks(self.callbacks)
         _check_device(self.device)
         X, y_encoded = self._validate_training_data(X, y)
         seed = resolve_seed(self.random_state)
@@ -391,6 +394,10 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         raise NotImplementedError
 
     # -- predict -----------------------------------------------------------------
+    def __sklearn_is_fitted__(self) -> bool:
+        # Set last by fit: a fit that failed part-way leaves the estimator unfitted.
+        return hasattr(self, "noise_scores_")
+
     def _validate_inference_data(self, X):
         check_is_fitted(self)
         if is_dataset_input(X):
@@ -447,6 +454,29 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         """
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
+
+
+def _check_hidden_layer_sizes(hidden_layer_sizes) -> None:
+    sizes = list(hidden_layer_sizes)
+    if not all(
+        isinstance(size, Integral) and not isinstance(size, bool) and size > 0
+        for size in sizes
+    ):
+        raise ValueError(
+            "hidden_layer_sizes must hold one positive int per hidden layer, e.g. "
+            f"(256, 256); got {hidden_layer_sizes!r}."
+        )
+
+
+def _check_callbacks(callbacks) -> None:
+    """skorch's callbacks: Callback instances, or (name, Callback) pairs."""
+    for item in callbacks or []:
+        callback = item[1] if isinstance(item, tuple) and len(item) == 2 else item
+        if not isinstance(callback, Callback):
+            raise TypeError(
+                "callbacks must be skorch Callback instances or (name, Callback) "
+                f"pairs; got {item!r}."
+            )
 
 
 def _check_device(device) -> None:

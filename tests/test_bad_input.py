@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 import torch
+from sklearn.base import clone
 from sklearn.exceptions import DataConversionWarning, NotFittedError
 from sklearn.model_selection import KFold, cross_val_predict
 
@@ -68,6 +69,42 @@ def test_unusable_device(clf, device):
     with pytest.raises(ValueError, match=BAD_DEVICES[device]):
         clf.set_params(device=device).fit(X_OK, Y_OK)
     assert not hasattr(clf, "net_"), "raised before any training"
+
+
+BAD_PARAMS = {
+    "negative-layer": ({"hidden_layer_sizes": (-3,)}, ValueError, "positive int"),
+    "empty-layer": ({"hidden_layer_sizes": (16, 0)}, ValueError, "positive int"),
+    "float-layer": ({"hidden_layer_sizes": (2.5,)}, ValueError, "positive int"),
+    "not-a-callback": ({"callbacks": [1]}, TypeError, "Callback"),
+    "unknown-keyword": ({"hiden_layer_sizes": (8,)}, TypeError, "hiden_layer"),
+    "bad-batch-size": ({"batch_size": 0}, ValueError, "batch_size"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_PARAMS))
+def test_bad_parameters(clf, case):
+    params, error, match = BAD_PARAMS[case]
+    clf = clone(clf)
+    vars(clf).update(params)  # as a constructor would store them
+    with pytest.raises(error, match=match):
+        clf.fit(X_OK, Y_OK)
+    assert not hasattr(clf, "net_"), "raised before any training"
+    with pytest.raises(NotFittedError):
+        clf.predict(X_OK)
+
+
+class BrokenModule(torch.nn.Module):
+    def __init__(self):
+        raise RuntimeError("this module cannot be built")
+
+
+def test_fit_that_fails_part_way_leaves_the_estimator_unfitted(clf):
+    # The module is built after the data are validated; its error must not leave
+    # a half-fitted estimator behind.
+    with pytest.raises(RuntimeError, match="cannot be built"):
+        clf.set_params(module=BrokenModule).fit(X_OK, Y_OK)
+    with pytest.raises(NotFittedError):
+        clf.predict(X_OK)
 
 
 @pytest.mark.parametrize("case", list(FIT_ERRORS))
