@@ -17,19 +17,23 @@ label's argmax left the given label; plain training when its prediction differs.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
-from sklearn.utils import _safe_indexing
+from sklearn.utils import _safe_indexing, assert_all_finite
 from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     check_consistent_length,
     check_is_fitted,
     column_or_1d,
+    validate_data,
 )
 
+from ._base import _check_label_types
 from ._wrong_event import WrongEventClassifier
 
 REPORT_COLUMNS = ("row", "given_label", "refined_label", "noise_score", "is_issue")
@@ -131,14 +135,18 @@ class LabelNoiseFilter(BaseEstimator):
         Scores the labels; cloned and fitted on every ``fit_resample``. None uses
         ``WrongEventClassifier()``.
     action : {"remove", "relabel"}, default="remove"
-        Remove the flagged rows, or replace their labels by the refined ones.
+        Remove the flagged rows, or replace their labels by the refined ones. A
+        class that the cleaning would eliminate (every row flagged, or no refined
+        label left in it) keeps its rows as given, with a warning: a classifier
+        could never predict it again.
 
     Attributes
     ----------
     detector_ : fitted sknoisy estimator
         The detector fitted on the last data resampled.
     label_issues_ : ndarray of bool, shape (n_samples,)
-        The rows flagged in the last data resampled.
+        The rows removed or relabelled in the last data resampled: the detector's
+        flags, less the rows of any class kept whole.
 
     Examples
     --------
@@ -160,11 +168,46 @@ class LabelNoiseFilter(BaseEstimator):
         """Fit the detector on ``(X, y)`` and return the cleaned ``(X, y)``."""
         self._validate_params()
         self.detector_ = clone(_detector_or_default(self.detector)).fit(X, y)
-        self.label_issues_ = self.detector_.label_issues_
+        y = np.asarray(y)
+        refined = self.detector_.refined_labels_
+        self.label_issues_ = _spare_vanishing_classes(
+            y, self.detector_.label_issues_, refined, self.action
+        )
         if self.action == "relabel":
-            return X, self.detector_.refined_labels_
+            return X, np.where(self.label_issues_, refined, y)
         keep = np.flatnonzero(~self.label_issues_)
-        return _safe_indexing(X, keep), _safe_indexing(np.asarray(y), keep)
+        return _safe_indexing(X, keep), y[keep]
+
+
+def _spare_vanishing_classes(y, issues, refined, action) -> np.ndarray:
+    """The flags to act on, after sparing every class the cleaning would eliminate.
+
+    A class of ``y`` whose rows are all flagged (``"remove"``), or that no label
+    keeps after relabelling (``"relabel"``), would be missing from the cleaned
+    data: the classifier could never predict it, and with one class left could
+    not be fitted. Such a class keeps its rows as given.
+    """
+    classes = np.unique(y)
+    spared = np.zeros(0, dtype=y.dtype)
+    while True:
+        if action == "remove":
+            remaining = y[~issues]
+        else:
+            remaining = np.where(issues, refined, y)
+        vanishing = np.setdiff1d(classes, remaining)
+        if len(vanishing) == 0:
+            break
+        spared = np.union1d(spared, vanishing)
+        issues = issues & ~np.isin(y, vanishing)
+    if len(spared):
+        warnings.warn(
+            f"The detector flags every row of class(es) {spared.tolist()}; their "
+            "rows are kept as given so that no class disappears from the cleaned "
+            "data.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return issues
 
 
 class NoiseFilteredClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
@@ -192,6 +235,11 @@ class NoiseFilteredClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
     classifier_ : fitted classifier
     classes_ : ndarray of shape (n_classes,)
     label_issues_ : ndarray of bool, shape (n_samples,)
+        The rows removed or relabelled (see :class:`LabelNoiseFilter`); for
+        ``"weight"``, the detector's flags.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when ``X`` has string column names.
     """
 
     _parameter_constraints = {
@@ -208,6 +256,12 @@ class NoiseFilteredClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
     def fit(self, X, y):
         """Score the labels, clean the data, fit the classifier."""
         self._validate_params()
+        X = self._validate_features(X, reset=True)
+        y = column_or_1d(y, warn=True)
+        check_consistent_length(X, y)
+        assert_all_finite(y, input_name="y")
+        _check_label_types(y)
+        check_classification_targets(y)
         classifier = clone(self.classifier)
         if self.action == "weight" and not _accepts_sample_weight(classifier):
             raise TypeError(
@@ -218,24 +272,36 @@ class NoiseFilteredClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
             self.detector_ = clone(_detector_or_default(self.detector)).fit(X, y)
             weights = 1.0 - self.detector_.noise_scores_
             self.classifier_ = classifier.fit(X, y, sample_weight=weights)
+            self.label_issues_ = self.detector_.label_issues_
         else:
             sampler = LabelNoiseFilter(self.detector, self.action)
             X_clean, y_clean = sampler.fit_resample(X, y)
             self.detector_ = sampler.detector_
-            if len(np.unique(y_clean)) < 2:
-                raise ValueError(
-                    "Cleaning left fewer than 2 classes; the detector flags "
-                    f"{np.mean(sampler.label_issues_):.0%} of the labels."
-                )
             self.classifier_ = classifier.fit(X_clean, y_clean)
-        self.label_issues_ = self.detector_.label_issues_
+            self.label_issues_ = sampler.label_issues_
         self.classes_ = self.classifier_.classes_
         return self
+
+    def _validate_features(self, X, reset):
+        """Check ``X`` and record or compare its features; DataFrames stay as they
+        are, for pipelines that select columns by name."""
+        if hasattr(X, "iloc"):
+            validate_data(self, X, reset=reset, skip_check_array=True)
+            return X
+        return validate_data(
+            self,
+            X,
+            reset=reset,
+            dtype=None,
+            accept_sparse=True,
+            ensure_all_finite=False,
+            allow_nd=True,
+        )
 
     def predict(self, X):
         """Predictions of the fitted classifier."""
         check_is_fitted(self)
-        return self.classifier_.predict(X)
+        return self.classifier_.predict(self._validate_features(X, reset=False))
 
     def _classifier_has(attr):
         def check(self):
@@ -247,7 +313,7 @@ class NoiseFilteredClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
     def predict_proba(self, X):
         """Probabilities of the fitted classifier."""
         check_is_fitted(self)
-        return self.classifier_.predict_proba(X)
+        return self.classifier_.predict_proba(self._validate_features(X, reset=False))
 
 
 def _detector_or_default(detector):

@@ -6,6 +6,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
@@ -78,6 +79,66 @@ def test_filter_drops_or_relabels(fitted_detector, noisy_digits):
     )
     assert X_same is X
     assert np.mean(y_fixed == y) > np.mean(y_noisy == y) + 0.2
+
+
+class FixedDetector(BaseEstimator):
+    """A detector whose flags and refined labels are given: hand-built cases."""
+
+    def __init__(self, issues=None, refined=None):
+        self.issues = issues
+        self.refined = refined
+
+    def fit(self, X, y):
+        self.label_issues_ = np.asarray(self.issues, dtype=bool)
+        self.refined_labels_ = np.asarray(self.refined)
+        self.noise_scores_ = self.label_issues_.astype(float)
+        return self
+
+
+Y_HAND = np.array([0, 0, 0, 1, 1, 2, 2])
+X_HAND = np.arange(7.0).reshape(-1, 1)
+
+
+def test_filter_removes_and_relabels_exactly_the_flagged_rows():
+    issues = [False, True, False, False, True, False, False]
+    refined = [0, 2, 0, 1, 0, 2, 2]
+    detector = FixedDetector(issues, refined)
+    X_kept, y_kept = LabelNoiseFilter(detector).fit_resample(X_HAND, Y_HAND)
+    np.testing.assert_array_equal(X_kept.ravel(), [0, 2, 3, 5, 6])
+    np.testing.assert_array_equal(y_kept, [0, 0, 1, 2, 2])
+    _, y_fixed = LabelNoiseFilter(detector, "relabel").fit_resample(X_HAND, Y_HAND)
+    np.testing.assert_array_equal(y_fixed, [0, 2, 0, 1, 0, 2, 2])
+
+
+@pytest.mark.parametrize(
+    "action, issues, refined, expected_y",
+    [
+        # Every row of class 1 flagged: removing them would lose the class.
+        ("remove", [1, 0, 0, 1, 1, 0, 0], Y_HAND, [0, 0, 1, 1, 2, 2]),
+        # Relabelling moves both 1s to 0: class 1 keeps its rows as given.
+        ("relabel", [0, 0, 0, 1, 1, 0, 0], [0, 0, 0, 0, 0, 2, 2], Y_HAND),
+        # Class 2 vanishes (its rows become 1s); sparing it leaves class 1 with no
+        # row, so class 1 is spared too.
+        (
+            "relabel",
+            [0, 0, 0, 1, 1, 1, 1],
+            [0, 0, 0, 0, 0, 1, 1],
+            Y_HAND,
+        ),
+    ],
+)
+def test_filter_never_eliminates_a_class(action, issues, refined, expected_y):
+    detector = FixedDetector(issues, refined)
+    sampler = LabelNoiseFilter(detector, action)
+    with pytest.warns(UserWarning, match="every row of class"):
+        _, y_clean = sampler.fit_resample(X_HAND, Y_HAND)
+    np.testing.assert_array_equal(y_clean, expected_y)
+    assert set(y_clean) == set(Y_HAND)
+    clf = NoiseFilteredClassifier(LogisticRegression(), detector, action)
+    with pytest.warns(UserWarning, match="every row of class"):
+        clf.fit(X_HAND, Y_HAND)
+    np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
+    np.testing.assert_array_equal(clf.label_issues_, sampler.label_issues_)
 
 
 def test_filter_in_an_imblearn_pipeline_applies_to_training_folds_only(noisy_digits):

@@ -7,11 +7,16 @@ skipped and no tag is softened: every generated check must pass, except the
 expected failures below, each with its reason (none at present; sknoisy does
 not take ``sample_weight``, so the sample-weight equivalence checks, which
 minibatch training could not satisfy, are not generated).
+
+``LabelNoiseFilter`` is an imbalanced-learn sampler (``fit_resample`` only), which
+scikit-learn's checks do not cover; ``tests/test_audit.py`` tests it.
 """
 
+from sklearn.linear_model import LogisticRegression
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sknoisy import ALRClassifier, CrossEntropyClassifier, WrongEventClassifier
+from sknoisy.audit import NoiseFilteredClassifier
 
 SMALL = {"hidden_layer_sizes": (32,), "batch_size": 32, "random_state": 0}
 
@@ -19,6 +24,9 @@ ESTIMATORS = [
     CrossEntropyClassifier(max_epochs=20, **SMALL),
     WrongEventClassifier(max_epochs=30, **SMALL),
     ALRClassifier(max_epochs=20, **SMALL),
+    NoiseFilteredClassifier(
+        LogisticRegression(), detector=ALRClassifier(max_epochs=20, **SMALL)
+    ),
 ]
 
 EXPECTED_FAILURES: dict[str, dict[str, str]] = {}
