@@ -166,6 +166,13 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         rest = {k: v for k, v in params.items() if k not in net_params}
         return super().set_params(**rest) if rest else self
 
+    def _check_params(self) -> None:
+        """The checks ``_parameter_constraints`` cannot express (run by ``fit``)."""
+        _check_net_param_names(self._net_params())
+        _check_hidden_layer_sizes(self.hidden_layer_sizes)
+        _check_callbacks(self.callbacks)
+        _check_device(self.device)
+
     def _torch_thread_count(self) -> int | None:
         """torch's intra-op threads for ``fit`` and ``predict``; None: leave as is.
 
@@ -202,10 +209,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
-        _check_net_param_names(self._net_params())
-        _check_hidden_layer_sizes(self.hidden_layer_sizes)
-        _check_callbacks(self.callbacks)
-        _check_device(self.device)
+        self._check_params()
         X, y_encoded = self._validate_training_data(X, y)
         seed = resolve_seed(self.random_state)
         with self._seeded(seed), _torch_threads(self._torch_thread_count()):

@@ -174,17 +174,22 @@ def _audit(args) -> int:
         raise ValueError(f"only {len(y)} labelled rows for {len(classes)} classes.")
 
     Estimator = {"wrong-event": WrongEventClassifier, "alr": ALRClassifier}[args.method]
+    clf = Estimator(
+        max_epochs=args.epochs,
+        random_state=args.seed,
+        device=args.device,
+        n_threads="auto" if args.threads is None else args.threads,
+        callbacks=None if args.no_progress else [EpochProgressBar()],
+    )
+    # Bad --epochs, --threads or --device: one error line, before "training".
+    clf._validate_params()
+    clf._check_params()
     print(
         f"sknoisy audit: {description}: {len(y)} rows, {len(classes)} classes; "
         f"training {AUDIT_METHODS[args.method]} for {args.epochs} epochs ...",
         file=sys.stderr,
     )
-    clf = Estimator(
-        max_epochs=args.epochs,
-        random_state=args.seed,
-        device=args.device,
-        callbacks=None if args.no_progress else [EpochProgressBar()],
-    ).fit(X, y)
+    clf.fit(X, y)
     report = find_label_issues(clf, y)
     table = report.table
     table.insert(1, "path" if frame is None else "source_row", where[table["row"]])
@@ -318,7 +323,13 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--show", type=int, default=10, help="issues to print")
     audit.add_argument("--epochs", type=int, default=60)
     audit.add_argument("--seed", type=int, default=0)
-    audit.add_argument("--device", default="cpu")
+    audit.add_argument("--device", default="cpu", help="e.g. cpu, cuda, cuda:1")
+    audit.add_argument(
+        "--threads",
+        type=int,
+        help="torch CPU threads (default: one, so that the report does not depend "
+        "on where it runs; more is faster on many cores)",
+    )
     audit.add_argument("--image-size", type=int, default=32)
     audit.add_argument("--grayscale", action="store_true")
     audit.add_argument("--no-progress", action="store_true", help="no progress bars")

@@ -277,7 +277,8 @@ def test_audit_fix_to_parquet(noisy_table, tmp_path):
         "--clean-out",
         str(fixed),
         "--fix",
-        "--fix",
+        "--threads",
+        "2",
         "--epochs",
         "20",
         "--no-progress",
@@ -332,6 +333,8 @@ def test_audit_an_image_folder(tmp_path):
             "overwrite the input",
         ),
         (["audit", "{notes}", "--target", "y"], "unknown table format"),
+        (["audit", "{table}", "--target", "grape", "--threads", "0"], "n_threads"),
+        (["audit", "{table}", "--target", "grape", "--device", "gpu"], "device"),
     ],
 )
 def test_audit_errors_are_one_line(args, message, noisy_table, tmp_path):
