@@ -41,7 +41,7 @@ from sklearn.utils.validation import (
 )
 from skorch.callbacks import Callback
 
-from ._data import is_dataset_input
+from ._data import is_dataset_input, item_input
 from ._net import IndexedNet
 from .modules import MLP, SmallCNN
 
@@ -328,11 +328,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
     def _check_module_output(self, X) -> None:
         """One forward pass on two samples: the module must return class logits."""
         if is_dataset_input(X):
-            items = [X[i] for i in range(2)]
-            xs = [
-                item[0] if isinstance(item, (tuple, list)) else item for item in items
-            ]
-            sample = torch.stack(xs)
+            sample = torch.stack([item_input(X[i]) for i in range(2)])
         else:
             sample = torch.as_tensor(X[:2])
         module = self.net_.module_
@@ -407,22 +403,20 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         if is_dataset_input(X):
             if len(X) == 0:
                 raise ValueError("X is an empty dataset.")
-            shape = _dataset_sample_shape(X)
-            if shape != tuple(self.input_shape_):
-                raise ValueError(
-                    f"X's samples have shape {shape}, but {type(self).__name__} "
-                    f"was fitted on samples of shape {tuple(self.input_shape_)}."
-                )
+            self._check_sample_shape(_dataset_sample_shape(X))
             return X
         X = validate_data(
             self, X, reset=False, dtype=(np.float32, np.float64), allow_nd=True
         )
-        if X.shape[1:] != tuple(self.input_shape_):
+        self._check_sample_shape(X.shape[1:])
+        return _as_float32(X)
+
+    def _check_sample_shape(self, shape) -> None:
+        if tuple(shape) != tuple(self.input_shape_):
             raise ValueError(
-                f"X's samples have shape {X.shape[1:]}, but {type(self).__name__} "
+                f"X's samples have shape {tuple(shape)}, but {type(self).__name__} "
                 f"was fitted on samples of shape {tuple(self.input_shape_)}."
             )
-        return _as_float32(X)
 
     def _predict_proba_float32(self, X: np.ndarray) -> np.ndarray:
         """Probabilities of the fitted net on validated float32 data."""
@@ -582,8 +576,7 @@ def _dataset_targets(dataset, y) -> np.ndarray:
 
 def _dataset_sample_shape(dataset) -> tuple[int, ...]:
     """Shape of one input of a Dataset, which must be a tensor."""
-    item = dataset[0]
-    x = item[0] if isinstance(item, (tuple, list)) else item
+    x = item_input(dataset[0])
     if not isinstance(x, torch.Tensor):
         raise TypeError(
             f"The dataset's inputs must be tensors, got {type(x).__name__}; add a "

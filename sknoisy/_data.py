@@ -40,6 +40,11 @@ def is_dataset_input(X) -> bool:
     return isinstance(X, (Dataset, SliceDataset))
 
 
+def item_input(item):
+    """The input of a dataset item: ``x`` of an ``(x, y)`` pair, or the bare item."""
+    return item[0] if isinstance(item, (tuple, list)) else item
+
+
 class IndexedTensorDataset(Dataset):
     """In-memory dataset whose items carry their own row index.
 
@@ -88,10 +93,8 @@ class IndexedDataset(Dataset):
         return len(self.dataset)
 
     def __getitem__(self, i):
-        item = self.dataset[i]
-        x = item[0] if isinstance(item, (tuple, list)) else item
         target = 0 if self.targets is None else self.targets[i]
-        return {FEATURES: x, SAMPLE_INDEX: i}, target
+        return {FEATURES: item_input(self.dataset[i]), SAMPLE_INDEX: i}, target
 
 
 def tensor_rows(dataset) -> tuple[IndexedTensorDataset, torch.Tensor | None] | None:

@@ -41,7 +41,7 @@ class CrossEntropyClassifier(NoisyLabelClassifier):
     """
 
     def _collect_fitted_state(self, X, y_encoded, train_proba):
-        proba = train_proba
-        self.noise_scores_ = 1.0 - proba[np.arange(len(y_encoded)), y_encoded]
-        self.refined_labels_ = self.classes_[proba.argmax(axis=1)]
-        self.label_issues_ = proba.argmax(axis=1) != y_encoded
+        self.noise_scores_ = 1.0 - train_proba[np.arange(len(y_encoded)), y_encoded]
+        predictions = train_proba.argmax(axis=1)
+        self.refined_labels_ = self.classes_[predictions]
+        self.label_issues_ = predictions != y_encoded

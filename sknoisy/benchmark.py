@@ -350,7 +350,7 @@ def _run_one(
         )
     plain_seconds = next((r.fit_seconds for r in rows if r.method == "plain"), None)
     for row in rows:
-        if plain_seconds and row.fit_seconds == row.fit_seconds:
+        if plain_seconds and not np.isnan(row.fit_seconds):
             row.time_vs_plain = row.fit_seconds / plain_seconds
     return rows
 
@@ -421,52 +421,40 @@ def summarise(results: Sequence[MethodResult]) -> list[dict]:
     return summary
 
 
+TABLE_HEADERS = {
+    "test_accuracy": "test acc",
+    "auroc": "AUROC",
+    "auprc": "AUPRC",
+    "precision": "prec",
+    "recall": "recall",
+    "refined_accuracy": "refined acc",
+    "fit_seconds": "fit s",
+    "time_vs_plain": "x plain",
+}
+"""Table header of each of ``RESULT_COLUMNS``."""
+
+
+def _format_cell(column: str, value: float, std: float, seeds: int) -> str:
+    """A mean, with its standard deviation over several seeds (not for ratios)."""
+    if np.isnan(value):
+        return "-"
+    digits = {"fit_seconds": 1, "time_vs_plain": 2}.get(column, 3)
+    if seeds > 1 and column != "time_vs_plain":
+        return f"{value:.{digits}f}±{std:.{digits}f}"
+    return f"{value:.{digits}f}"
+
+
 def format_table(summary: Sequence[dict]) -> str:
     """A plain-text table of :func:`summarise`'s output."""
-    headers = (
-        "noise",
-        "method",
-        "test acc",
-        "AUROC",
-        "AUPRC",
-        "prec",
-        "recall",
-        "refined acc",
-        "fit s",
-        "x plain",
-    )
-    columns = (
-        "test_accuracy",
-        "auroc",
-        "auprc",
-        "precision",
-        "recall",
-        "refined_accuracy",
-        "fit_seconds",
-        "time_vs_plain",
-    )
-    lines = []
-    for entry in summary:
-        cells = [entry["noise"], entry["method"]]
-        for column in columns:
-            value, std = entry[column], entry[column + "_std"]
-            if np.isnan(value):
-                cells.append("-")
-            elif entry["seeds"] > 1 and column != "time_vs_plain":
-                cells.append(
-                    f"{value:.3f}±{std:.3f}"
-                    if column != "fit_seconds"
-                    else f"{value:.1f}±{std:.1f}"
-                )
-            else:
-                cells.append(
-                    f"{value:.1f}"
-                    if column == "fit_seconds"
-                    else f"{value:.3f}"
-                    if column != "time_vs_plain"
-                    else f"{value:.2f}"
-                )
-        lines.append(cells)
+    headers = ["noise", "method", *(TABLE_HEADERS[c] for c in RESULT_COLUMNS)]
+    lines = [
+        [entry["noise"], entry["method"]]
+        + [
+            _format_cell(c, entry[c], entry[c + "_std"], entry["seeds"])
+            for c in RESULT_COLUMNS
+        ]
+        for entry in summary
+    ]
     widths = [max(len(h), *(len(r[i]) for r in lines)) for i, h in enumerate(headers)]
     rule = "  ".join("-" * w for w in widths)
     out = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)), rule]
@@ -535,7 +523,7 @@ def plot_scores(results: Sequence[MethodResult], path) -> None:
         bottom.set_ylabel("true positive rate")
     fig.suptitle(f"{first[0].noise}, seed {first[0].seed}")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, format="png", dpi=110)
     plt.close(fig)
 
 

@@ -20,6 +20,7 @@ from . import __version__
 from .benchmark import (
     METHODS,
     format_table,
+    make_estimator,
     plot_scores,
     run_benchmark,
     stderr_progress,
@@ -29,7 +30,8 @@ from .benchmark import (
 )
 from .progress import EpochProgressBar
 
-DEMO_METHODS = {"wrong-event": "WrongEventClassifier", "alr": "ALRClassifier"}
+ROBUST_METHODS = {"wrong-event": "WrongEventClassifier", "alr": "ALRClassifier"}
+"""The noise-robust methods ``demo`` and ``audit`` offer, by their estimators."""
 
 
 def _demo(args) -> int:
@@ -50,7 +52,7 @@ def _demo(args) -> int:
         f"split,\n{args.rate:.0%} {args.noise} label noise injected into the "
         f"training labels, {args.epochs} epochs, seed {args.seed}.\n"
     )
-    print(f"{DEMO_METHODS[args.method]} flagged {flagged} training labels as wrong:")
+    print(f"{ROBUST_METHODS[args.method]} flagged {flagged} training labels as wrong:")
     print(
         f"  {found} of the {flipped} injected errors found "
         f"(recall {robust.recall:.1%}, precision {robust.precision:.1%}, "
@@ -62,8 +64,8 @@ def _demo(args) -> int:
     )
     print(
         f"Test accuracy on clean labels: {robust.test_accuracy:.1%} "
-        f"({DEMO_METHODS[args.method]}) vs {plain.test_accuracy:.1%} (plain training, "
-        f"same network and epochs)"
+        f"({ROBUST_METHODS[args.method]}) vs {plain.test_accuracy:.1%} (plain "
+        f"training, same network and epochs)"
     )
     print(f"Fit time: {robust.fit_seconds:.1f} s vs {plain.fit_seconds:.1f} s.")
     return 0
@@ -88,9 +90,11 @@ def _benchmark(args) -> int:
     if args.json:
         _write_atomically(args.json, to_json(results, summary))
     if args.csv:
-        write_csv(summary, args.csv)
+        with _atomic_path(args.csv) as tmp:
+            write_csv(summary, tmp)
     if args.plot:
-        plot_scores(results, args.plot)
+        with _atomic_path(args.plot) as tmp:
+            plot_scores(results, tmp)
     return 0
 
 
@@ -122,13 +126,9 @@ def _write_table(frame, path) -> None:
             )
 
 
-AUDIT_METHODS = {"wrong-event": "WrongEventClassifier", "alr": "ALRClassifier"}
-
-
 def _audit(args) -> int:
-    from . import ALRClassifier, WrongEventClassifier
     from .audit import find_label_issues
-    from .datasets import image_folder, read_table, table_features
+    from .datasets import image_folder, read_table, require_parquet, table_features
 
     source = Path(args.path)
     if not source.exists():
@@ -146,7 +146,7 @@ def _audit(args) -> int:
                 f"refusing to overwrite the input {source} with an output."
             )
     if any(p.suffix.lower() in (".parquet", ".pq") for p in [source, *outputs]):
-        _require_parquet()
+        require_parquet()
 
     if source.is_dir():
         data = image_folder(source, args.image_size, args.grayscale)
@@ -173,8 +173,8 @@ def _audit(args) -> int:
     if len(y) < 2 * len(classes):
         raise ValueError(f"only {len(y)} labelled rows for {len(classes)} classes.")
 
-    Estimator = {"wrong-event": WrongEventClassifier, "alr": ALRClassifier}[args.method]
-    clf = Estimator(
+    clf = make_estimator(
+        args.method,
         max_epochs=args.epochs,
         random_state=args.seed,
         device=args.device,
@@ -186,7 +186,7 @@ def _audit(args) -> int:
     clf._check_params()
     print(
         f"sknoisy audit: {description}: {len(y)} rows, {len(classes)} classes; "
-        f"training {AUDIT_METHODS[args.method]} for {args.epochs} epochs ...",
+        f"training {ROBUST_METHODS[args.method]} for {args.epochs} epochs ...",
         file=sys.stderr,
     )
     clf.fit(X, y)
@@ -205,15 +205,6 @@ def _audit(args) -> int:
         _write_cleaned(args, frame, table, report, where)
         print(f"  cleaned data: {args.clean_out}")
     return 0
-
-
-def _require_parquet() -> None:
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        raise ImportError(
-            "Parquet files need pyarrow: pip install 'sknoisy[parquet]'."
-        ) from None
 
 
 def _print_audit_summary(report, table, out, args) -> None:
@@ -282,7 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo", help="find injected label errors in scikit-learn's digits"
     )
-    demo.add_argument("--method", choices=sorted(DEMO_METHODS), default="wrong-event")
+    demo.add_argument("--method", choices=sorted(ROBUST_METHODS), default="wrong-event")
     demo.add_argument(
         "--noise", choices=["symmetric", "pair", "instance"], default="symmetric"
     )
@@ -306,7 +297,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     audit.add_argument("path", help="a .csv/.tsv/.parquet file or an image folder")
     audit.add_argument("--target", help="label column of a table")
-    audit.add_argument("--method", choices=sorted(AUDIT_METHODS), default="wrong-event")
+    audit.add_argument(
+        "--method", choices=sorted(ROBUST_METHODS), default="wrong-event"
+    )
     audit.add_argument(
         "--out", help="ranked CSV of issues (default: PATH_label_issues.csv)"
     )

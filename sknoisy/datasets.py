@@ -55,6 +55,16 @@ def load_dataset(name: str, target: str | None = None) -> tuple[np.ndarray, np.n
 TABLE_SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
 
 
+def require_parquet() -> None:
+    """Raise a one-line ImportError unless pyarrow, needed for Parquet, is there."""
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise ImportError(
+            "Parquet files need pyarrow: pip install 'sknoisy[parquet]'."
+        ) from None
+
+
 def read_table(path):
     """Read a CSV, TSV or Parquet file into a DataFrame, with one-line errors."""
     import pandas as pd
@@ -68,14 +78,12 @@ def read_table(path):
             f"{path}: unknown table format {path.suffix!r}; use one of "
             f"{sorted(TABLE_SUFFIXES)} or an image folder."
         )
+    if kind == "parquet":
+        require_parquet()
     try:
         if kind == "parquet":
             return pd.read_parquet(path)
         return pd.read_csv(path, sep="\t" if kind == "tsv" else ",")
-    except ImportError:
-        raise ImportError(
-            f"{path}: Parquet files need pyarrow: pip install 'sknoisy[parquet]'."
-        ) from None
     except (OSError, ValueError, UnicodeDecodeError) as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise ValueError(f"{path}: cannot read the file: {message}") from None

@@ -40,10 +40,10 @@ SHAPE_FLOOR = 1.02
 SHAPE_RESET = 1.1
 
 TABLE_COLUMNS = ("clean_proba", "noisy_proba", "clean_cdf", "noisy_cdf")
+"""What each column of a lookup table holds."""
 
 CREDIBLE_NOISE_RATE = 0.5
 """A noisy component must describe samples predicted wrong in most passes."""
-"""What each column of a lookup table holds."""
 
 
 def normalise_counts(counts, low: float, high: float) -> np.ndarray:
