@@ -21,6 +21,7 @@ import itertools
 import numpy as np
 
 from sknoisy.benchmark import run_benchmark
+from sknoisy.methods import ROBUST_METHODS
 
 DEFAULT_VARY = {
     "alr": [
@@ -63,7 +64,7 @@ def configurations(base: dict, vary: dict, product: bool):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--method", default="alr", choices=["alr", "wrong-event"])
+    parser.add_argument("--method", default="alr", choices=ROBUST_METHODS)
     parser.add_argument("--dataset", default="digits")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--epochs", type=int, default=60)

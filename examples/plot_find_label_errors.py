@@ -44,11 +44,11 @@ for clf in (
 # %%
 # The most suspicious labels
 # --------------------------
-# Rank the training rows by noise score; the refined label is the suggestion.
+# Rank the training rows by noise score; the refined label is the correction.
 clf = WrongEventClassifier(random_state=0).fit(X, y_noisy)
 worst = np.argsort(-clf.noise_scores_)[:10]
 for row in worst:
     print(
-        f"row {row:4d}: given {y_noisy[row]}, suggested {clf.refined_labels_[row]}, "
+        f"row {row:4d}: given {y_noisy[row]}, refined {clf.refined_labels_[row]}, "
         f"true {y[row]}, score {clf.noise_scores_[row]:.3f}"
     )

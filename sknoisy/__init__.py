@@ -10,9 +10,9 @@ CrossEntropyClassifier
     Plain cross-entropy training, the baseline.
 """
 
-from ._alr import ALRClassifier
+from ._alr.classifier import ALRClassifier
+from ._ido.classifier import WrongEventClassifier
 from ._plain import CrossEntropyClassifier
-from ._wrong_event import WrongEventClassifier
 
 __version__ = "0.1.0"
 

@@ -1,27 +1,27 @@
 """The scikit-learn shell that every sknoisy estimator stands on.
 
 :class:`NoisyLabelClassifier` is a ``ClassifierMixin, BaseEstimator`` that
-*contains* a private skorch net (``net_``) instead of subclassing one. It owns what
-all methods share:
+*contains* a private skorch net (``net_``) instead of subclassing one. It holds
+the estimator contract and the fit template:
 
-* the estimator contract: ``__init__`` stores parameters; ``fit`` validates them
-  and the data (float32 cast, finite values, at least two classes) before any
+* ``__init__`` stores parameters; ``fit`` validates them and the data before any
   training; fitted state ends in ``_``;
-* label encoding (strings, non-contiguous ints, pandas categories), ``classes_``;
-* seeding from ``random_state`` without touching global random states;
-* building the skorch net (default MLP or the user's module, skorch's prefixed
-  parameters) and the fitted-attribute contract (``noise_scores_``,
-  ``refined_labels_``).
+* labels are encoded (strings, non-contiguous ints, pandas categories) into
+  ``classes_``;
+* ``fit`` builds the skorch net (default MLP or CNN, or the user's module, with
+  skorch's prefixed parameters), trains it under a seeded RNG and a pinned
+  thread count (:mod:`sknoisy._runtime`), and sets the fitted attributes every
+  method shares (``noise_scores_``, ``refined_labels_``, ``label_issues_``).
 
-A method subclasses it and sets ``_net_class`` (an :class:`~sknoisy._net.IndexedNet`
-subclass with the method's loss and epoch logic), ``_method_net_params`` (the
-method's parameters for that net) and ``_collect_fitted_state`` (the per-sample
-results it exposes).
+Input handling (arrays or Datasets, float32, row indices) is :mod:`sknoisy._data`.
+A method subclasses the shell and sets ``_net_class`` (an
+:class:`~sknoisy._net.IndexedNet` subclass with the method's loss and epoch
+logic), ``_method_net_params`` (its parameters for that net) and
+``_collect_fitted_state`` (the per-sample results it exposes).
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import inspect
 import warnings
@@ -30,19 +30,21 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
-from sklearn.utils import check_random_state
+from sklearn.metrics import cohen_kappa_score
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    check_consistent_length,
-    check_is_fitted,
-    column_or_1d,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback
 
-from ._data import is_dataset_input, item_input
+from ._data import validate_input
 from ._net import IndexedNet
+from ._runtime import (
+    check_device,
+    resolve_seed,
+    seeded_torch,
+    thread_count,
+    torch_threads,
+)
 from .modules import MLP, SmallCNN
 
 NET_PARAM_PREFIXES = (
@@ -59,14 +61,6 @@ UNIDENTIFIABLE_FLAG_SHARE = 0.75
 
 UNIDENTIFIABLE_KAPPA = 0.1
 """Warn when predictions agree with the given labels with a kappa below this."""
-
-
-def resolve_seed(random_state) -> int:
-    """An int seed from ``random_state``, leaving global random states untouched."""
-    if random_state is None:
-        return int(np.random.SeedSequence().generate_state(1)[0] >> 1)
-    rng = check_random_state(random_state)
-    return int(rng.randint(np.iinfo(np.int32).max))
 
 
 def _accepted_arguments(module_class) -> set[str]:
@@ -171,21 +165,11 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         _check_net_param_names(self._net_params())
         _check_hidden_layer_sizes(self.hidden_layer_sizes)
         _check_callbacks(self.callbacks)
-        _check_device(self.device)
+        check_device(self.device)
 
-    def _torch_thread_count(self) -> int | None:
-        """torch's intra-op threads for ``fit`` and ``predict``; None: leave as is.
-
-        On CPU, results are bit-identical only at equal thread counts, and joblib's
-        workers run fewer threads than the main process. So ``"auto"`` pins one
-        thread for a seeded fit on CPU, whose results then do not depend on where
-        it runs.
-        """
-        if self.n_threads != "auto":
-            return self.n_threads
-        seeded = isinstance(self.random_state, Integral)
-        on_cpu = torch.device(self.device).type == "cpu"
-        return 1 if seeded and on_cpu else None
+    def _thread_count(self) -> int | None:
+        """torch's threads for ``fit`` and ``predict`` (see ``n_threads``)."""
+        return thread_count(self.n_threads, self.random_state, self.device)
 
     # -- fit ----------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
@@ -210,15 +194,16 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
             The fitted estimator.
         """
         self._check_params()
-        X, y_encoded = self._validate_training_data(X, y)
+        data, y_encoded = self._validate_training_data(X, y)
         seed = resolve_seed(self.random_state)
-        with self._seeded(seed), _torch_threads(self._torch_thread_count()):
+        with seeded_torch(seed, self.device), torch_threads(self._thread_count()):
             self.net_ = self._build_net(len(self.classes_), seed).initialize()
-            self._check_module_output(X)
-            self.net_.partial_fit(X, y_encoded)
+            self._check_module_output(data)
+            self.net_.partial_fit(data, y_encoded)
             # The fitted model's view of its own training rows, computed once.
-            train_proba = self._predict_proba_float32(X)
-            self._collect_fitted_state(X, y_encoded, train_proba)
+            train_proba = self._predicted_proba(data)
+            self._collect_fitted_state(y_encoded, train_proba)
+            self.net_.release_sample_state()
         self._warn_if_unidentifiable(y_encoded, train_proba.argmax(axis=1))
         return self
 
@@ -233,7 +218,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         """
         random_rate = 1 - 1 / len(self.classes_)
         flagged = float(np.mean(self.label_issues_))
-        kappa = _cohen_kappa(y_encoded, predictions, len(self.classes_))
+        kappa = cohen_kappa_score(y_encoded, predictions)
         if flagged >= UNIDENTIFIABLE_FLAG_SHARE * random_rate or (
             kappa < UNIDENTIFIABLE_KAPPA
         ):
@@ -249,22 +234,10 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
             )
 
     def _validate_training_data(self, X, y):
-        """Validate and encode; return float32 array (or the Dataset) and codes."""
-        if is_dataset_input(X):
-            y = _dataset_targets(X, y)
-            self.input_shape_ = _dataset_sample_shape(X)
-            self.n_features_in_ = self.input_shape_[0]
-        else:
-            X, y = validate_data(
-                self,
-                X,
-                y,
-                dtype=(np.float32, np.float64),
-                ensure_min_samples=2,
-                allow_nd=True,
-            )
-            X = _as_float32(X)
-            self.input_shape_ = X.shape[1:]
+        """Validate ``(X, y)`` and encode ``y``; return the indexed data and codes."""
+        data, y = validate_input(self, X, y, reset=True)
+        self.input_shape_ = data.sample_shape
+        self.n_features_in_ = self.input_shape_[0]
         _check_label_types(y)
         check_classification_targets(y)
         classes, y_encoded = np.unique(y, return_inverse=True)
@@ -274,24 +247,13 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
                 f"labels from right ones; y has only one: {classes.tolist()}."
             )
         self.classes_ = classes
-        return X, y_encoded.astype(np.int64)
+        y_encoded = y_encoded.astype(np.int64)
+        return data.with_targets(y_encoded), y_encoded
 
     @property
     def _image_input(self) -> bool:
         """Whether the fitted samples are images ``(channels, height, width)``."""
         return len(self.input_shape_) == 3
-
-    def _seeded(self, seed: int):
-        """Fork the global torch RNG (CPU and the fit's CUDA device) and seed it."""
-        device = torch.device(self.device)
-        devices = []
-        if device.type == "cuda":
-            devices = [
-                device.index
-                if device.index is not None
-                else torch.cuda.current_device()
-            ]
-        return _SeededRNG(seed, devices)
 
     def _module_params(self, n_classes: int) -> dict:
         """``module`` and ``module__*`` arguments of the net."""
@@ -325,12 +287,9 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         filled = {f"module__{k}": v for k, v in sizes.items() if k in accepted}
         return {"module": self.module, **filled, **user_params}
 
-    def _check_module_output(self, X) -> None:
+    def _check_module_output(self, data) -> None:
         """One forward pass on two samples: the module must return class logits."""
-        if is_dataset_input(X):
-            sample = torch.stack([item_input(X[i]) for i in range(2)])
-        else:
-            sample = torch.as_tensor(X[:2])
+        sample = data.first_inputs(2)
         module = self.net_.module_
         was_training = module.training
         module.eval()
@@ -385,11 +344,13 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         }
         return self._net_class(**params)
 
-    def _collect_fitted_state(self, X, y_encoded, train_proba) -> None:
+    def _collect_fitted_state(self, y_encoded, train_proba) -> None:
         """Set ``noise_scores_``, ``refined_labels_`` and ``label_issues_`` (hook).
 
-        ``train_proba`` holds the fitted model's probabilities on the training
-        rows ``X``, shape (n_samples, n_classes).
+        Called after training, while the net still holds its per-sample state
+        (released afterwards). ``y_encoded`` holds the training rows' given
+        labels as class indices; ``train_proba`` the fitted model's
+        probabilities on them, shape (n_samples, n_classes).
         """
         raise NotImplementedError
 
@@ -398,29 +359,10 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         # Set last by fit: a fit that failed part-way leaves the estimator unfitted.
         return hasattr(self, "noise_scores_")
 
-    def _validate_inference_data(self, X):
-        check_is_fitted(self)
-        if is_dataset_input(X):
-            if len(X) == 0:
-                raise ValueError("X is an empty dataset.")
-            self._check_sample_shape(_dataset_sample_shape(X))
-            return X
-        X = validate_data(
-            self, X, reset=False, dtype=(np.float32, np.float64), allow_nd=True
-        )
-        self._check_sample_shape(X.shape[1:])
-        return _as_float32(X)
-
-    def _check_sample_shape(self, shape) -> None:
-        if tuple(shape) != tuple(self.input_shape_):
-            raise ValueError(
-                f"X's samples have shape {tuple(shape)}, but {type(self).__name__} "
-                f"was fitted on samples of shape {tuple(self.input_shape_)}."
-            )
-
-    def _predict_proba_float32(self, X: np.ndarray) -> np.ndarray:
-        """Probabilities of the fitted net on validated float32 data."""
-        proba = self.net_.predict_proba(X).astype(np.float64)
+    def _predicted_proba(self, data) -> np.ndarray:
+        """The fitted net's probabilities on indexed data, in float64, rows summing
+        to 1."""
+        proba = self.net_.predict_proba(data).astype(np.float64)
         return proba / proba.sum(axis=1, keepdims=True)
 
     def predict_proba(self, X):
@@ -435,9 +377,10 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         ndarray of shape (n_samples, n_classes)
             Columns follow ``classes_``; rows sum to 1.
         """
-        X = self._validate_inference_data(X)
-        with _torch_threads(self._torch_thread_count()):
-            return self._predict_proba_float32(X)
+        check_is_fitted(self)
+        data, _ = validate_input(self, X, reset=False)
+        with torch_threads(self._thread_count()):
+            return self._predicted_proba(data)
 
     def predict(self, X):
         """Predicted class labels, in the label space of ``y``.
@@ -477,74 +420,6 @@ def _check_callbacks(callbacks) -> None:
             )
 
 
-def _check_device(device) -> None:
-    """Raise a ValueError for a device torch cannot parse or this machine lacks."""
-    try:
-        device = torch.device(device)
-    except RuntimeError:
-        raise ValueError(
-            f"device={device!r} is not a torch device; use e.g. 'cpu', 'cuda' or "
-            "'cuda:0'."
-        ) from None
-    if device.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ValueError(
-                f"device={str(device)!r}, but CUDA is not available to torch on this "
-                "machine (torch.cuda.is_available() is False); use device='cpu'."
-            )
-        if device.index is not None and device.index >= torch.cuda.device_count():
-            raise ValueError(
-                f"device={str(device)!r}, but this machine has "
-                f"{torch.cuda.device_count()} CUDA device(s)."
-            )
-    elif device.type == "mps" and not torch.backends.mps.is_available():
-        raise ValueError(
-            "device='mps', but MPS is not available to torch on this machine; use "
-            "device='cpu'."
-        )
-
-
-@contextlib.contextmanager
-def _torch_threads(n_threads):
-    """Pin torch's intra-op threads (if given) and restore them afterwards."""
-    if n_threads is None:
-        yield
-        return
-    previous = torch.get_num_threads()
-    torch.set_num_threads(n_threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
-class _SeededRNG:
-    """Context manager: fork torch's global RNG, seed it, restore on exit."""
-
-    def __init__(self, seed: int, cuda_devices: list[int]):
-        self.seed = seed
-        self.fork = torch.random.fork_rng(devices=cuda_devices)
-
-    def __enter__(self):
-        self.fork.__enter__()
-        torch.manual_seed(self.seed)
-        return self
-
-    def __exit__(self, *exc):
-        return self.fork.__exit__(*exc)
-
-
-def _as_float32(X: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        X32 = np.asarray(X, dtype=np.float32)
-    if not np.isfinite(X32).all():
-        raise ValueError(
-            "X has values too large for float32 (the network's precision); "
-            "rescale the features, e.g. with sklearn.preprocessing.StandardScaler."
-        )
-    return X32
-
-
 def _check_net_param_names(net_params: dict) -> None:
     unknown = sorted(k for k in net_params if not k.startswith(NET_PARAM_PREFIXES))
     if unknown:
@@ -553,47 +428,6 @@ def _check_net_param_names(net_params: dict) -> None:
             f"parameters only skorch's prefixed ones are accepted: "
             f"{', '.join(p + '*' for p in NET_PARAM_PREFIXES)}."
         )
-
-
-def _dataset_targets(dataset, y) -> np.ndarray:
-    """The labels of a Dataset input: ``y``, its ``targets``, or its items' labels."""
-    if y is None:
-        y = getattr(dataset, "targets", None)
-    if y is None:
-        first = dataset[0] if len(dataset) else None
-        if not isinstance(first, (tuple, list)) or len(first) < 2:
-            raise ValueError(
-                "y is required: the dataset has no `targets` attribute and its "
-                "items are not (x, y) pairs."
-            )
-        y = [dataset[i][1] for i in range(len(dataset))]
-    y = column_or_1d(np.asarray(y), warn=True)
-    check_consistent_length(dataset, y)
-    if len(y) < 2:
-        raise ValueError(f"Found {len(y)} sample(s) while a minimum of 2 is required.")
-    return y
-
-
-def _dataset_sample_shape(dataset) -> tuple[int, ...]:
-    """Shape of one input of a Dataset, which must be a tensor."""
-    x = item_input(dataset[0])
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(
-            f"The dataset's inputs must be tensors, got {type(x).__name__}; add a "
-            "transform that converts them (e.g. torchvision.transforms.ToTensor())."
-        )
-    if x.ndim == 0:
-        raise ValueError("The dataset's inputs are scalars; they need a feature axis.")
-    return tuple(x.shape)
-
-
-def _cohen_kappa(given, predicted, n_classes: int) -> float:
-    """Cohen's kappa between two label codings (0 = chance agreement)."""
-    agreement = float(np.mean(given == predicted))
-    p_given = np.bincount(given, minlength=n_classes) / len(given)
-    p_predicted = np.bincount(predicted, minlength=n_classes) / len(predicted)
-    chance = float(p_given @ p_predicted)
-    return 1.0 if chance >= 1 else (agreement - chance) / (1 - chance)
 
 
 def _check_label_types(y) -> None:

@@ -1,4 +1,4 @@
-"""Datasets and batch iterators whose batches carry each sample's row index.
+"""Training data as sknoisy sees it: validated, in float32, and indexed by row.
 
 Both methods keep per-sample state (wrong-event counters, soft labels) indexed by
 the sample's row in the data passed to ``fit``. Every training batch therefore
@@ -10,6 +10,12 @@ The row numbers survive shuffling and ``torch.utils.data.Subset`` (skorch's
 validation split), because they are read from the dataset, never derived from
 batch positions.
 
+Whether the input is an array (validated and held in memory) or a torch
+``Dataset`` (streamed) is decided here, once per input, by :func:`validate_input`
+for the estimators and :func:`as_indexed` for the net; everything downstream
+works on the two indexed datasets, which answer the same questions
+(``sample_shape``, ``first_inputs``, ``features``).
+
 For in-memory arrays :class:`TensorBatchIterator` slices whole batches out of one
 tensor instead of collating single samples, which is what makes a skorch fit
 about as fast as a hand-written torch loop on small models.
@@ -20,7 +26,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
+import numpy as np
 import torch
+from sklearn.utils.validation import (
+    check_consistent_length,
+    column_or_1d,
+    validate_data,
+)
 from skorch.helper import SliceDataset
 from torch.utils.data import Dataset, Subset
 
@@ -69,6 +81,24 @@ class IndexedTensorDataset(Dataset):
         target = self.y[i] if self.y is not None else torch.zeros((), dtype=torch.long)
         return {FEATURES: self.X[i], SAMPLE_INDEX: i}, target
 
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        """Shape of one sample's features."""
+        return tuple(self.X.shape[1:])
+
+    @property
+    def features(self) -> torch.Tensor:
+        """All features, in memory."""
+        return self.X
+
+    def first_inputs(self, n: int) -> torch.Tensor:
+        """The features of the first ``n`` samples, as one batch."""
+        return self.X[:n]
+
+    def with_targets(self, y) -> IndexedTensorDataset:
+        """The same features (not copied) with encoded targets ``y``."""
+        return IndexedTensorDataset(self.X, torch.as_tensor(np.asarray(y, np.int64)))
+
 
 class IndexedDataset(Dataset):
     """Wrap any map-style dataset so that its items carry their row index.
@@ -95,6 +125,143 @@ class IndexedDataset(Dataset):
     def __getitem__(self, i):
         target = 0 if self.targets is None else self.targets[i]
         return {FEATURES: item_input(self.dataset[i]), SAMPLE_INDEX: i}, target
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        """Shape of one input, read from the first item; inputs must be tensors."""
+        x = item_input(self.dataset[0])
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(
+                f"The dataset's inputs must be tensors, got {type(x).__name__}; add "
+                "a transform that converts them (e.g. "
+                "torchvision.transforms.ToTensor())."
+            )
+        if x.ndim == 0:
+            raise ValueError(
+                "The dataset's inputs are scalars; they need a feature axis."
+            )
+        return tuple(x.shape)
+
+    @property
+    def features(self) -> None:
+        """None: a streamed dataset does not hold its features in memory."""
+        return None
+
+    def first_inputs(self, n: int) -> torch.Tensor:
+        """The inputs of the first ``n`` items, stacked into one batch."""
+        return torch.stack([item_input(self.dataset[i]) for i in range(n)])
+
+    def with_targets(self, y) -> IndexedDataset:
+        """The same dataset with encoded targets ``y``."""
+        return IndexedDataset(self.dataset, np.asarray(y, np.int64))
+
+
+INDEXED_DATASETS = (IndexedTensorDataset, IndexedDataset)
+
+
+def as_indexed(X, y=None):
+    """Any input the net receives, as an indexed dataset (indexed ones as they are).
+
+    Parameters
+    ----------
+    X : array-like, Dataset, or an indexed dataset
+    y : array-like of shape (n_samples,) or None
+        Encoded targets; ignored for a dataset that is already indexed.
+    """
+    if isinstance(X, INDEXED_DATASETS):
+        return X
+    if is_dataset_input(X):
+        data = IndexedDataset(X)
+    else:
+        data = IndexedTensorDataset(torch.as_tensor(np.asarray(X, dtype=np.float32)))
+    return data if y is None else data.with_targets(y)
+
+
+def validate_input(estimator, X, y=None, *, reset: bool):
+    """Validate an estimator's ``X`` (and ``y`` when fitting); index it by row.
+
+    Arrays are checked by scikit-learn's ``validate_data`` (which records
+    ``n_features_in_`` and ``feature_names_in_`` when ``reset``) and cast to
+    float32; a Dataset is kept as it is, its labels taken from ``y``, its
+    ``targets`` or its items.
+
+    Parameters
+    ----------
+    estimator : sknoisy estimator
+    X : array-like of shape (n_samples, ...) or Dataset
+    y : array-like of shape (n_samples,) or None
+        The given labels (``fit`` only).
+    reset : bool
+        True in ``fit``; False at prediction, where the samples' shape must match
+        ``estimator.input_shape_``.
+
+    Returns
+    -------
+    data : IndexedTensorDataset or IndexedDataset
+        Without targets.
+    y : ndarray of shape (n_samples,) or None
+        The labels, not yet encoded (``fit`` only).
+    """
+    if is_dataset_input(X):
+        if reset:
+            y = dataset_targets(X, y)
+        elif len(X) == 0:
+            raise ValueError("X is an empty dataset.")
+        data = IndexedDataset(X)
+    else:
+        checked = validate_data(
+            estimator,
+            X,
+            y if reset else "no_validation",
+            reset=reset,
+            dtype=(np.float32, np.float64),
+            ensure_min_samples=2 if reset else 1,
+            allow_nd=True,
+        )
+        X, y = checked if reset else (checked, None)
+        data = IndexedTensorDataset(torch.as_tensor(as_float32(X)))
+    if not reset:
+        _check_sample_shape(estimator, data.sample_shape)
+    return data, y
+
+
+def _check_sample_shape(estimator, shape) -> None:
+    if tuple(shape) != tuple(estimator.input_shape_):
+        raise ValueError(
+            f"X's samples have shape {tuple(shape)}, but {type(estimator).__name__} "
+            f"was fitted on samples of shape {tuple(estimator.input_shape_)}."
+        )
+
+
+def as_float32(X: np.ndarray) -> np.ndarray:
+    """``X`` in float32, the network's precision; values too large are an error."""
+    with np.errstate(over="ignore"):
+        X32 = np.asarray(X, dtype=np.float32)
+    if not np.isfinite(X32).all():
+        raise ValueError(
+            "X has values too large for float32 (the network's precision); "
+            "rescale the features, e.g. with sklearn.preprocessing.StandardScaler."
+        )
+    return X32
+
+
+def dataset_targets(dataset, y) -> np.ndarray:
+    """The labels of a Dataset input: ``y``, its ``targets``, or its items' labels."""
+    if y is None:
+        y = getattr(dataset, "targets", None)
+    if y is None:
+        first = dataset[0] if len(dataset) else None
+        if not isinstance(first, (tuple, list)) or len(first) < 2:
+            raise ValueError(
+                "y is required: the dataset has no `targets` attribute and its "
+                "items are not (x, y) pairs."
+            )
+        y = [dataset[i][1] for i in range(len(dataset))]
+    y = column_or_1d(np.asarray(y), warn=True)
+    check_consistent_length(dataset, y)
+    if len(y) < 2:
+        raise ValueError(f"Found {len(y)} sample(s) while a minimum of 2 is required.")
+    return y
 
 
 def tensor_rows(dataset) -> tuple[IndexedTensorDataset, torch.Tensor | None] | None:

@@ -113,3 +113,86 @@ class PredictionChangeTracker:
     def label_wave_epoch(self, window: int = 1) -> int | None:
         """The first local minimum of the changes so far (see above)."""
         return first_local_minimum(self.changes, window)
+
+
+class LabelWavePhase:
+    """A phase of plain training that follows the Label Wave; shared by both methods.
+
+    It wires what both methods need from prediction changes: the on-device
+    tracker, its per-batch update, the per-epoch ``prediction_changes`` in the
+    history, the detection of the first local minimum, optionally a copy of the
+    model at that minimum, and the end of the phase. IDO's stage 1 is such a
+    phase (it keeps the model at the minimum as its base model); so is ALR's
+    warm-up (``warmup_epochs="auto"`` ends at the minimum).
+
+    Parameters
+    ----------
+    n_samples : int
+        Rows of the training data.
+    device : str or torch.device
+        Where the per-sample predictions are kept.
+    length : int
+        The phase's last epoch at the latest; 0 for no phase at all.
+    end_at_minimum : bool, default=False
+        End the phase once the minimum is detected (one epoch after it).
+    window : int, default=1
+        Moving-average window of the prediction changes.
+    snapshot : callable or None, default=None
+        ``snapshot() -> state``, a copy of the model; called after every epoch
+        until the minimum is found, so that the model of the minimum is kept as
+        ``minimum_state`` (detection is incremental: the minimum is always the
+        epoch before the one that reveals it).
+
+    Attributes
+    ----------
+    minimum_epoch : int or None
+        The epoch of the first local minimum, once detected.
+    minimum_state : object or None
+        ``snapshot()`` of the model at ``minimum_epoch``.
+    end_epoch : int or None
+        The epoch the phase ended with; None while it runs.
+    """
+
+    def __init__(
+        self,
+        n_samples: int,
+        device,
+        length: int,
+        end_at_minimum: bool = False,
+        window: int = 1,
+        snapshot=None,
+    ):
+        self.tracker = PredictionChangeTracker(n_samples, device)
+        self.length = length
+        self.end_at_minimum = end_at_minimum
+        self.window = window
+        self.snapshot = snapshot
+        self.minimum_epoch = None
+        self.minimum_state = None
+        self.end_epoch = 0 if length == 0 else None
+        self._candidate = None
+
+    @property
+    def running(self) -> bool:
+        """Whether the phase is still on."""
+        return self.end_epoch is None
+
+    def observe(self, rows: torch.Tensor, predictions: torch.Tensor) -> None:
+        """Record one batch's online predictions (no host synchronisation)."""
+        self.tracker.update(rows, predictions)
+
+    def close_epoch(self, history) -> None:
+        """End an epoch of the phase: record PC, look for the minimum, maybe end."""
+        epoch = len(history)
+        history.record("prediction_changes", self.tracker.end_epoch())
+        if self.minimum_epoch is None:
+            self.minimum_epoch = self.tracker.label_wave_epoch(self.window)
+            if self.snapshot is not None:
+                if self.minimum_epoch is None:
+                    self._candidate = self.snapshot()
+                else:
+                    self.minimum_state, self._candidate = self._candidate, None
+        found = self.end_at_minimum and self.minimum_epoch is not None
+        if epoch >= self.length or found:
+            self.end_epoch = epoch
+            self._candidate = None

@@ -1,16 +1,22 @@
 """The skorch net every sknoisy estimator trains: batches that know their rows.
 
-:class:`IndexedNet` is a ``NeuralNetClassifier`` with three changes:
+:class:`IndexedNet` is a ``NeuralNetClassifier`` that owns the indexed training
+step. A sample's row travels in one direction:
 
-* batches carry their sample rows (see :mod:`sknoisy._data`), which ``infer``
-  strips before the module sees the input, so any ``forward(x)`` works;
-* in-memory data are batched by tensor slicing (:class:`TensorBatchIterator`)
-  instead of per-sample ``__getitem__`` and collation;
-* the batch loop never synchronises with the host: skorch's ``loss.item()`` per
-  batch is replaced by one transfer of all batch losses at the end of the epoch.
+1. the estimator hands the net an indexed dataset (:mod:`sknoisy._data`), whose
+   batches are ``({"X": x, "sample_idx": rows}, y)``;
+2. :meth:`IndexedNet.train_step_single` unpacks each training batch once into
+   ``(x, rows, y)`` on the device;
+3. the method's one hook, :meth:`IndexedNet.training_loss`, computes the loss
+   from them and updates its per-sample state by ``rows``.
 
-Method nets subclass it and override ``get_loss``, ``train_step_single`` and the
-epoch hooks (``on_train_begin``, ``on_epoch_begin``, ``on_epoch_end``).
+A method's per-sample state is declared once, by :meth:`IndexedNet.sample_state`:
+the net allocates it when training begins, and the estimator releases it after
+reading its fitted attributes. ``get_loss`` stays side-effect-free, as skorch
+treats it; ``infer`` strips the rows, so any ``forward(x)`` works.
+
+In-memory data are batched by tensor slicing (:class:`TensorBatchIterator`), and
+the batch loop never synchronises with the host.
 """
 
 from __future__ import annotations
@@ -24,15 +30,7 @@ from skorch.dataset import get_len, unpack_data
 from skorch.utils import to_tensor
 from torch.utils.data import DataLoader
 
-from ._data import (
-    FEATURES,
-    SAMPLE_INDEX,
-    IndexedDataset,
-    IndexedTensorDataset,
-    TensorBatchIterator,
-    is_dataset_input,
-    tensor_rows,
-)
+from ._data import FEATURES, SAMPLE_INDEX, TensorBatchIterator, as_indexed, tensor_rows
 
 
 class IndexedNet(NeuralNetClassifier):
@@ -56,13 +54,7 @@ class IndexedNet(NeuralNetClassifier):
 
     # -- data -----------------------------------------------------------------
     def get_dataset(self, X, y=None):
-        if isinstance(X, (IndexedTensorDataset, IndexedDataset)):
-            return X
-        if is_dataset_input(X):
-            return IndexedDataset(X, None if y is None else np.asarray(y, np.int64))
-        X = torch.as_tensor(np.asarray(X, dtype=np.float32))
-        y = None if y is None else torch.as_tensor(np.asarray(y, dtype=np.int64))
-        return IndexedTensorDataset(X, y)
+        return as_indexed(X, y)
 
     def _shuffle_generator(self) -> torch.Generator:
         generator = torch.Generator()
@@ -111,10 +103,6 @@ class IndexedNet(NeuralNetClassifier):
             return data.to(self.device, non_blocking=True)
         return to_tensor(data, device=self.device)
 
-    def batch_rows(self, X) -> torch.Tensor:
-        """The training rows of a batch's input, as a long tensor on the device."""
-        return self.to_device(X[SAMPLE_INDEX]).long()
-
     def infer(self, x, **fit_params):
         if isinstance(x, Mapping) and SAMPLE_INDEX in x:
             x = self.to_device(x[FEATURES])
@@ -129,6 +117,80 @@ class IndexedNet(NeuralNetClassifier):
         # The module returns logits; the criterion is CrossEntropyLoss.
         return self.criterion_(y_pred, self.to_device(y_true).long())
 
+    # -- the indexed training step ---------------------------------------------
+    def train_step_single(self, batch, **fit_params):
+        self._set_training(True)
+        x, rows, y = self.unpack_training_batch(batch)
+        loss, logits = self.training_loss(x, rows, y, **fit_params)
+        loss.backward()
+        return {"loss": loss, "y_pred": logits}
+
+    def unpack_training_batch(self, batch):
+        """Split a training batch into ``(x, rows, y)`` on the device."""
+        Xi, yi = unpack_data(batch)
+        x = self.to_device(Xi[FEATURES])
+        rows = self.to_device(Xi[SAMPLE_INDEX]).long()
+        return x, rows, self.to_device(yi).long()
+
+    def training_loss(self, x, rows, y, **fit_params):
+        """The method's loss on one training batch (hook).
+
+        Called once per batch, in train mode; a method updates its per-sample
+        state for ``rows`` here. This default is plain cross-entropy.
+
+        Parameters
+        ----------
+        x : Tensor of shape (batch_size, ...)
+            The batch's features, on the device.
+        rows : Tensor of shape (batch_size,)
+            Their rows in the training data.
+        y : Tensor of shape (batch_size,)
+            Their given (encoded) labels.
+        **fit_params
+            Passed to the module's ``forward``.
+
+        Returns
+        -------
+        loss : Tensor
+            Scalar loss to back-propagate.
+        logits : Tensor of shape (batch_size, n_classes)
+            The logits the loss was computed from (callbacks see them as
+            ``y_pred``).
+        """
+        logits = self.infer(x, **fit_params)
+        return self.get_loss(logits, y, training=True), logits
+
+    # -- per-sample state -------------------------------------------------------
+    def sample_state(self, targets: torch.Tensor) -> dict:
+        """The method's per-sample training state, freshly allocated (hook).
+
+        Called when training begins. Every entry becomes an attribute of the net
+        for the fit (e.g. ``self.wrong_events_``) and is released by
+        :meth:`release_sample_state` once the estimator has read its results.
+
+        Parameters
+        ----------
+        targets : Tensor of shape (n_samples,)
+            The encoded given labels, on the device (also kept as ``targets_``).
+        """
+        return {}
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        targets = torch.as_tensor(np.asarray(y), dtype=torch.long, device=self.device)
+        state = {"targets_": targets, **self.sample_state(targets)}
+        vars(self).update(state)
+        self.sample_state_names_ = tuple(state)
+
+    def release_sample_state(self) -> None:
+        """Drop the per-sample training state (device memory; keeps pickles small)."""
+        for name in getattr(self, "sample_state_names_", ()):
+            vars(self).pop(name, None)
+        vars(self).pop("sample_state_names_", None)
+
+    # skorch records every batch's loss with ``loss.item()``, a host
+    # synchronisation per batch that only this loop can avoid; the override keeps
+    # skorch's notifications and history, with one transfer per epoch.
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         """Run one epoch; batch losses reach the history in one host transfer."""
         if iterator is None:
@@ -157,18 +219,3 @@ class IndexedNet(NeuralNetClassifier):
             for row, value in zip(batches, values, strict=True):
                 row[prefix + "_loss"] = value
         self.history.record(prefix + "_batch_count", len(losses))
-
-    # -- helpers for method nets ----------------------------------------------
-    sample_state_attributes: tuple[str, ...] = ()
-    """Per-sample training state of a method net, dropped after ``fit``."""
-
-    def release_sample_state(self) -> None:
-        """Drop per-sample training state (device memory; keeps pickles small)."""
-        for name in self.sample_state_attributes:
-            vars(self).pop(name, None)
-
-    def unpack_training_batch(self, batch):
-        """Split a training batch into ``(x, rows, y)`` on the device."""
-        Xi, yi = unpack_data(batch)
-        x = self.to_device(Xi[FEATURES])
-        return x, self.batch_rows(Xi), self.to_device(yi).long()

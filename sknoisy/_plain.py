@@ -40,7 +40,7 @@ class CrossEntropyClassifier(NoisyLabelClassifier):
     (150,)
     """
 
-    def _collect_fitted_state(self, X, y_encoded, train_proba):
+    def _collect_fitted_state(self, y_encoded, train_proba):
         self.noise_scores_ = 1.0 - train_proba[np.arange(len(y_encoded)), y_encoded]
         predictions = train_proba.argmax(axis=1)
         self.refined_labels_ = self.classes_[predictions]

@@ -34,9 +34,7 @@ from sklearn.utils.validation import (
 )
 
 from ._base import _check_label_types
-from ._wrong_event import WrongEventClassifier
-
-REPORT_COLUMNS = ("row", "given_label", "refined_label", "noise_score", "is_issue")
+from ._ido.classifier import WrongEventClassifier
 
 
 @dataclass
@@ -47,9 +45,10 @@ class LabelIssueReport:
     ----------
     table : pandas.DataFrame or numpy structured array
         Columns ``row`` (position in the training data), ``given_label``,
-        ``refined_label``, ``noise_score`` and ``is_issue``, sorted by
-        ``noise_score``, highest first (ties by row). A DataFrame when pandas is
-        installed.
+        ``refined_label``, ``noise_score`` and ``label_issue`` (one row of the
+        estimator's ``refined_labels_``, ``noise_scores_`` and
+        ``label_issues_``), sorted by ``noise_score``, highest first (ties by
+        row). A DataFrame when pandas is installed.
     noise_rate : float
         Estimated fraction of wrong labels: the fraction of rows flagged.
     n_issues : int
@@ -62,7 +61,7 @@ class LabelIssueReport:
 
     def issues(self):
         """Only the flagged rows, still ranked."""
-        return self.table[self.table["is_issue"]]
+        return self.table[self.table["label_issue"]]
 
     def __str__(self) -> str:
         n_rows = len(self.table)
@@ -97,7 +96,7 @@ def find_label_issues(estimator, y) -> LabelIssueReport:
         "given_label": y[order],
         "refined_label": estimator.refined_labels_[order],
         "noise_score": estimator.noise_scores_[order],
-        "is_issue": estimator.label_issues_[order],
+        "label_issue": estimator.label_issues_[order],
     }
     try:
         import pandas as pd

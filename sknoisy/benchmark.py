@@ -36,14 +36,11 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Callback
 
-from ._alr import ALRClassifier
 from ._plain import CrossEntropyClassifier
-from ._wrong_event import WrongEventClassifier
 from .datasets import load_dataset
+from .methods import METHODS, make_estimator
 from .metrics import detection_auroc, detection_report, refined_label_accuracy
 from .noise import flip_labels
-
-METHODS = ("plain", "wrong-event", "alr", "cleanlab")
 
 RESULT_COLUMNS = (
     "test_accuracy",
@@ -126,7 +123,7 @@ def _sknoisy_result(name, estimator, X_train, y_noisy, X_test, y_test, y_train):
     return _result(
         name,
         estimator.noise_scores_,
-        estimator.noise_scores_ > 0.5,
+        estimator.label_issues_,
         estimator.refined_labels_,
         float(np.mean(estimator.predict(X_test) == y_test)),
         seconds,
@@ -166,20 +163,10 @@ def _result(name, scores, flagged, refined, test_accuracy, seconds, y_train):
     }
 
 
-def make_estimator(method: str, **params):
-    """A fresh sknoisy estimator for a benchmark method name."""
-    classes = {
-        "plain": CrossEntropyClassifier,
-        "wrong-event": WrongEventClassifier,
-        "alr": ALRClassifier,
-    }
-    return classes[method](**params)
-
-
 def run_benchmark(
     dataset: str = "digits",
     noise: Sequence[str | NoiseSetting] = ("symmetric:0.4",),
-    methods: Sequence[str] = METHODS,
+    methods: Sequence[str] = tuple(METHODS),
     max_epochs: int = 60,
     seeds: Sequence[int] = (0,),
     test_size: float = 0.3,
@@ -197,8 +184,9 @@ def run_benchmark(
         An embedded data set name or a CSV path (see
         :func:`sknoisy.datasets.load_dataset`).
     noise : sequence of str or NoiseSetting, default=("symmetric:0.4",)
-        Noise settings as ``"kind:rate"`` (kinds of :func:`sknoisy.noise.flip_labels`).
-    methods : sequence of str, default=METHODS
+        Noise settings as ``"kind:rate"``, kinds from
+        :data:`sknoisy.noise.NOISE_KINDS`.
+    methods : sequence of str, default=all of :data:`sknoisy.methods.METHODS`
         Methods to run; ``"cleanlab"`` is skipped, with a message, when cleanlab
         is not installed.
     max_epochs : int, default=60
@@ -495,17 +483,15 @@ def plot_scores(results: Sequence[MethodResult], path) -> None:
     Needs matplotlib and results from ``run_benchmark(..., keep_scores=True)``;
     plots the first seed of the first noise setting.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
     from sklearn.metrics import roc_curve
 
     first = [r for r in results if "scores" in r.extra]
     first = [r for r in first if r.noise == first[0].noise and r.seed == first[0].seed]
-    fig, axes = plt.subplots(
-        2, len(first), figsize=(3.2 * len(first), 6), squeeze=False
-    )
+    # A Figure of its own, not pyplot: the caller's matplotlib backend is left
+    # alone.
+    fig = Figure(figsize=(3.2 * len(first), 6))
+    axes = fig.subplots(2, len(first), squeeze=False)
     for column, row in enumerate(first):
         scores, flipped = row.extra["scores"], row.extra["flipped_mask"]
         top, bottom = axes[0, column], axes[1, column]
@@ -524,7 +510,6 @@ def plot_scores(results: Sequence[MethodResult], path) -> None:
     fig.suptitle(f"{first[0].noise}, seed {first[0].seed}")
     fig.tight_layout()
     fig.savefig(path, format="png", dpi=110)
-    plt.close(fig)
 
 
 def stderr_progress(line: str) -> None:

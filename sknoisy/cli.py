@@ -17,10 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from ._runtime import check_device
 from .benchmark import (
-    METHODS,
     format_table,
-    make_estimator,
     plot_scores,
     run_benchmark,
     stderr_progress,
@@ -28,10 +27,13 @@ from .benchmark import (
     to_json,
     write_csv,
 )
+from .methods import METHODS, ROBUST_METHODS, make_estimator
+from .noise import NOISE_KINDS
 from .progress import EpochProgressBar
 
-ROBUST_METHODS = {"wrong-event": "WrongEventClassifier", "alr": "ALRClassifier"}
-"""The noise-robust methods ``demo`` and ``audit`` offer, by their estimators."""
+
+def _estimator_name(method: str) -> str:
+    return METHODS[method].estimator.__name__
 
 
 def _demo(args) -> int:
@@ -52,7 +54,7 @@ def _demo(args) -> int:
         f"split,\n{args.rate:.0%} {args.noise} label noise injected into the "
         f"training labels, {args.epochs} epochs, seed {args.seed}.\n"
     )
-    print(f"{ROBUST_METHODS[args.method]} flagged {flagged} training labels as wrong:")
+    print(f"{_estimator_name(args.method)} flagged {flagged} training labels as wrong:")
     print(
         f"  {found} of the {flipped} injected errors found "
         f"(recall {robust.recall:.1%}, precision {robust.precision:.1%}, "
@@ -64,7 +66,7 @@ def _demo(args) -> int:
     )
     print(
         f"Test accuracy on clean labels: {robust.test_accuracy:.1%} "
-        f"({ROBUST_METHODS[args.method]}) vs {plain.test_accuracy:.1%} (plain "
+        f"({_estimator_name(args.method)}) vs {plain.test_accuracy:.1%} (plain "
         f"training, same network and epochs)"
     )
     print(f"Fit time: {robust.fit_seconds:.1f} s vs {plain.fit_seconds:.1f} s.")
@@ -181,22 +183,17 @@ def _audit(args) -> int:
         n_threads="auto" if args.threads is None else args.threads,
         callbacks=None if args.no_progress else [EpochProgressBar()],
     )
-    # Bad --epochs, --threads or --device: one error line, before "training".
-    clf._validate_params()
-    clf._check_params()
     print(
         f"sknoisy audit: {description}: {len(y)} rows, {len(classes)} classes; "
-        f"training {ROBUST_METHODS[args.method]} for {args.epochs} epochs ...",
+        f"training {_estimator_name(args.method)} for {args.epochs} epochs ...",
         file=sys.stderr,
     )
     clf.fit(X, y)
     report = find_label_issues(clf, y)
     table = report.table
     table.insert(1, "path" if frame is None else "source_row", where[table["row"]])
-    table = table.drop(columns=["row"]).rename(
-        columns={"refined_label": "suggested_label"}
-    )
-    written = table if args.all else table[table["is_issue"]]
+    table = table.drop(columns=["row"])
+    written = table if args.all else table[table["label_issue"]]
     _write_table(written, out)
     _print_audit_summary(report, table, out, args)
     if _plot_scores(clf.noise_scores_, clf.label_issues_, plot, args.method):
@@ -209,7 +206,7 @@ def _audit(args) -> int:
 
 def _print_audit_summary(report, table, out, args) -> None:
     print(f"{report}.")
-    top = table[table["is_issue"]].head(args.show)
+    top = table[table["label_issue"]].head(args.show)
     if len(top):
         print(f"Most suspicious {len(top)}:")
         print(top.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
@@ -219,14 +216,13 @@ def _print_audit_summary(report, table, out, args) -> None:
 
 def _plot_scores(scores, issues, path, method) -> bool:
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
     except ImportError:
         print("  (no plot: matplotlib is not installed)")
         return False
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    # A Figure of its own, not pyplot: no global backend is switched.
+    fig = Figure(figsize=(6, 3.5))
+    ax = fig.subplots()
     bins = np.linspace(0, 1, 41)
     ax.hist(scores[~issues], bins=bins, alpha=0.7, label="kept")
     ax.hist(scores[issues], bins=bins, alpha=0.7, label="flagged")
@@ -238,17 +234,16 @@ def _plot_scores(scores, issues, path, method) -> bool:
     fig.tight_layout()
     with _atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
     return True
 
 
 def _write_cleaned(args, frame, table, report, where) -> None:
     import pandas as pd
 
-    flagged = table[table["is_issue"]]
+    flagged = table[table["label_issue"]]
     if frame is None:  # image folder: a manifest of the kept or relabelled images
-        rows = table if args.fix else table[~table["is_issue"]]
-        label = rows["suggested_label"] if args.fix else rows["given_label"]
+        rows = table if args.fix else table[~table["label_issue"]]
+        label = rows["refined_label"] if args.fix else rows["given_label"]
         manifest = pd.DataFrame({"path": rows["path"], "label": label})
         _write_table(manifest.sort_values("path"), args.clean_out)
         return
@@ -256,14 +251,41 @@ def _write_cleaned(args, frame, table, report, where) -> None:
     if args.fix:
         positions = flagged["source_row"].to_numpy()
         column = cleaned.columns.get_loc(args.target)
-        cleaned.iloc[positions, column] = flagged["suggested_label"].to_numpy()
+        cleaned.iloc[positions, column] = flagged["refined_label"].to_numpy()
     else:
         cleaned = cleaned.drop(index=cleaned.index[flagged["source_row"].to_numpy()])
     _write_table(cleaned, args.clean_out)
 
 
+def _positive_int(text: str) -> int:
+    """An argparse type: an int >= 1 (argparse names the option in its error)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def _device(text: str) -> str:
+    """An argparse type: a torch device this machine has."""
+    try:
+        check_device(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, like the commands' own."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="sknoisy",
         description="Learn from noisily labelled data with neural networks.",
     )
@@ -274,13 +296,11 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", help="find injected label errors in scikit-learn's digits"
     )
     demo.add_argument("--method", choices=sorted(ROBUST_METHODS), default="wrong-event")
-    demo.add_argument(
-        "--noise", choices=["symmetric", "pair", "instance"], default="symmetric"
-    )
+    demo.add_argument("--noise", choices=NOISE_KINDS, default="symmetric")
     demo.add_argument(
         "--rate", type=float, default=0.4, help="fraction of labels flipped"
     )
-    demo.add_argument("--epochs", type=int, default=60)
+    demo.add_argument("--epochs", type=_positive_int, default=60)
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--verbose", action="store_true", help="show progress")
     demo.set_defaults(run=_demo)
@@ -291,7 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Train a noise-robust classifier on a labelled table (--target names the "
             "label column) or an image folder (one subfolder per class), and write "
-            "the rows whose labels look wrong, ranked, with a suggested label. The "
+            "the rows whose labels look wrong, ranked, with a refined label. The "
             "input is never modified."
         ),
     )
@@ -314,12 +334,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--all", action="store_true", help="write every row, not only issues"
     )
     audit.add_argument("--show", type=int, default=10, help="issues to print")
-    audit.add_argument("--epochs", type=int, default=60)
+    audit.add_argument("--epochs", type=_positive_int, default=60)
     audit.add_argument("--seed", type=int, default=0)
-    audit.add_argument("--device", default="cpu", help="e.g. cpu, cuda, cuda:1")
+    audit.add_argument(
+        "--device", type=_device, default="cpu", help="e.g. cpu, cuda, cuda:1"
+    )
     audit.add_argument(
         "--threads",
-        type=int,
+        type=_positive_int,
         help="torch CPU threads (default: one, so that the report does not depend "
         "on where it runs; more is faster on many cores)",
     )
@@ -341,17 +363,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--noise",
         nargs="+",
         default=["symmetric:0.4"],
-        help="noise settings KIND:RATE, kinds symmetric, pair, instance",
+        help=f"noise settings KIND:RATE, kinds {', '.join(NOISE_KINDS)}",
     )
     bench.add_argument(
         "--methods",
         default=",".join(METHODS),
         help=f"comma-separated, from {','.join(METHODS)}",
     )
-    bench.add_argument("--epochs", type=int, default=60)
+    bench.add_argument("--epochs", type=_positive_int, default=60)
     bench.add_argument("--seeds", type=int, nargs="+", default=[0])
     bench.add_argument("--test-size", type=float, default=0.3)
-    bench.add_argument("--device", default="cpu")
+    bench.add_argument("--device", type=_device, default="cpu")
     bench.add_argument("--json", help="write results as JSON to this path")
     bench.add_argument("--csv", help="write the summary as CSV to this path")
     bench.add_argument("--plot", help="write score histograms and ROC curves (PNG)")

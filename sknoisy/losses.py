@@ -31,14 +31,6 @@ def entropy(proba: Tensor) -> Tensor:
     return -torch.xlogy(proba, proba).sum(1)
 
 
-def soft_cross_entropy(
-    logits: Tensor, soft_targets: Tensor, reduction="mean"
-) -> Tensor:
-    """Cross-entropy against soft targets: ``-sum_c S_c log softmax(z)_c``."""
-    loss = -(soft_targets * F.log_softmax(logits, dim=1)).sum(1)
-    return _reduce(loss, reduction)
-
-
 def ido_loss(
     logits_weak: Tensor,
     logits_strong: Tensor,

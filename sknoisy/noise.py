@@ -23,6 +23,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import column_or_1d
 
 NOISE_KINDS = ("symmetric", "pair", "instance")
+"""The kinds of noise :func:`flip_labels` injects by name."""
 
 
 def _encode(y):

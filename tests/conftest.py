@@ -4,9 +4,11 @@ import os
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import settings
 from sklearn.datasets import load_digits, make_classification
 from sklearn.preprocessing import StandardScaler
+from torch import nn
 
 from sknoisy import ALRClassifier, CrossEntropyClassifier, WrongEventClassifier
 
@@ -37,3 +39,47 @@ def small_data():
         n_samples=200, n_features=8, n_informative=5, n_classes=3, random_state=0
     )
     return X.astype(np.float64), y
+
+
+def known_prediction_data(n=60, seed=0):
+    """Logits as features (for :class:`InputLogits`) and labels over 3 classes."""
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(size=(n, 3)) * 3
+    y = rng.integers(0, 3, n)
+    y[:3] = [0, 1, 2]  # every class present
+    return logits.astype(np.float32), y
+
+
+def write_image_folder(root, per_class=12):
+    """An ImageFolder layout of 16x16 digit images, classes digit_0..digit_2."""
+    from PIL import Image
+
+    X, y = load_digits(return_X_y=True)
+    for label in (0, 1, 2):
+        folder = root / f"digit_{label}"
+        folder.mkdir(parents=True)
+        for k, row in enumerate(np.flatnonzero(y == label)[:per_class]):
+            pixels = (X[row].reshape(8, 8) * 15).astype(np.uint8)
+            Image.fromarray(pixels, mode="L").resize((16, 16)).save(folder / f"{k}.png")
+    return root
+
+
+class InputLogits(nn.Module):
+    """Logits are the input's first ``n_classes`` columns: predictions are known.
+
+    A dummy weight (multiplied by 0) gives the optimizer something to hold, so
+    training never changes the outputs.
+    """
+
+    def __init__(self, n_classes=3):
+        super().__init__()
+        self.n_classes = n_classes
+        self.dummy = nn.Parameter(torch.zeros(()))
+
+    def forward(self, x):
+        return x[:, : self.n_classes] + 0 * self.dummy
+
+
+def identity_views(x):
+    """Two identical views: stage 2 then sees exactly the stage-1 predictions."""
+    return x, x

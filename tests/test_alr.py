@@ -2,15 +2,15 @@
 
 import numpy as np
 import pytest
+import torch
 from scipy.special import softmax
+from skorch.callbacks import Callback
 
 from sknoisy import ALRClassifier
 from sknoisy._label_wave import first_local_minimum
 from sknoisy.noise import symmetric_noise
 
-from ._modules import InputLogits
-from .conftest import FAST
-from .test_wrong_event import known_prediction_data
+from .conftest import FAST, InputLogits, known_prediction_data
 
 
 def fit_known(**params):
@@ -79,11 +79,46 @@ def test_auto_warmup_is_capped_at_half_the_epochs():
     assert clf.warmup_epochs_ == 3
 
 
-def test_uniform_gating_and_no_entropy(small_data):
+def refining_losses(clf):
+    history = clf.net_.history
+    return [row["train_loss"] for row in history if row["refining"]]
+
+
+@pytest.mark.parametrize(
+    "params", [{"entropy_gating": "uniform"}, {"entropy_weight": 0.0}]
+)
+def test_loss_options_change_only_the_refinement(params, small_data):
     X, y = small_data
-    for params in ({"entropy_gating": "uniform"}, {"entropy_weight": 0.0}):
-        clf = ALRClassifier(**FAST, warmup_epochs=1, random_state=0, **params).fit(X, y)
-        assert np.isfinite(clf.soft_labels_).all()
+    run = {**FAST, "max_epochs": 6, "warmup_epochs": 2, "random_state": 0}
+    default = ALRClassifier(**run).fit(X, y)
+    option = ALRClassifier(**run, **params).fit(X, y)
+    history, reference = option.net_.history, default.net_.history
+    assert history[:2, "train_loss"] == reference[:2, "train_loss"], "warm-up alike"
+    assert refining_losses(option) != refining_losses(default)
+    assert not np.array_equal(option.soft_labels_, default.soft_labels_)
+
+
+def test_without_hardening_the_loss_is_the_soft_label_cross_entropy(small_data):
+    X, y = small_data
+
+    class RecordLoss(Callback):
+        def on_batch_end(self, net, batch=None, training=False, **kwargs):
+            if training and net.refining:
+                _, rows, _ = net.unpack_training_batch(batch)
+                logits = kwargs["y_pred"].detach()
+                soft = net.soft_labels_[rows]
+                expected = -(soft * torch.log_softmax(logits, 1)).sum(1).mean()
+                self.gaps.append(abs(float(kwargs["loss"]) - float(expected)))
+
+        def initialize(self):
+            self.gaps = []
+            return self
+
+    clf = ALRClassifier(
+        **FAST, warmup_epochs=1, entropy_weight=0.0, callbacks=[RecordLoss()]
+    ).fit(X, y)
+    gaps = dict(clf.net_.callbacks_)["RecordLoss"].gaps
+    assert len(gaps) > 0 and max(gaps) < 1e-5
 
 
 def test_state_is_reallocated_on_every_fit(small_data):

@@ -16,8 +16,7 @@ from sknoisy import ALRClassifier, CrossEntropyClassifier, WrongEventClassifier
 from sknoisy.audit import LabelNoiseFilter, NoiseFilteredClassifier, find_label_issues
 from sknoisy.noise import symmetric_noise
 
-from .conftest import FAST
-from .test_images import write_image_folder
+from .conftest import FAST, write_image_folder
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +41,7 @@ def test_report_ranks_rows_and_estimates_noise(fitted_detector, noisy_digits):
         "given_label",
         "refined_label",
         "noise_score",
-        "is_issue",
+        "label_issue",
     ]
     assert len(table) == len(y_noisy)
     assert (np.diff(table["noise_score"]) <= 0).all(), "ranked, highest first"
@@ -249,11 +248,11 @@ def test_audit_a_table(noisy_table, tmp_path):
     assert list(issues.columns) == [
         "source_row",
         "given_label",
-        "suggested_label",
+        "refined_label",
         "noise_score",
-        "is_issue",
+        "label_issue",
     ]
-    assert issues["is_issue"].all() and len(issues) > 10
+    assert issues["label_issue"].all() and len(issues) > 10
     assert flipped[issues["source_row"]].mean() > 0.8
     assert (tmp_path / "issues.png").stat().st_size > 5000
     assert len(pd.read_csv(cleaned)) == 178 - len(issues)
@@ -288,9 +287,9 @@ def test_audit_fix_to_parquet(noisy_table, tmp_path):
     assert len(table) == 178, "relabelled, not dropped"
     issues = pd.read_csv(tmp_path / "wine_label_issues.csv")
     assert len(issues) == 177, "--all writes every labelled row"
-    flagged = issues[issues["is_issue"]]
+    flagged = issues[issues["label_issue"]]
     np.testing.assert_array_equal(
-        table["grape"].to_numpy()[flagged["source_row"]], flagged["suggested_label"]
+        table["grape"].to_numpy()[flagged["source_row"]], flagged["refined_label"]
     )
 
 
@@ -333,8 +332,9 @@ def test_audit_an_image_folder(tmp_path):
             "overwrite the input",
         ),
         (["audit", "{notes}", "--target", "y"], "unknown table format"),
-        (["audit", "{table}", "--target", "grape", "--threads", "0"], "n_threads"),
-        (["audit", "{table}", "--target", "grape", "--device", "gpu"], "device"),
+        (["audit", "{table}", "--target", "grape", "--threads", "0"], "--threads"),
+        (["audit", "{table}", "--target", "grape", "--device", "gpu"], "--device"),
+        (["audit", "{table}", "--target", "grape", "--epochs", "0"], "--epochs"),
     ],
 )
 def test_audit_errors_are_one_line(args, message, noisy_table, tmp_path):

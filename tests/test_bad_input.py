@@ -184,7 +184,9 @@ def test_class_absent_from_a_training_fold(clf):
     with pytest.warns(RuntimeWarning, match="[Nn]umber of classes"):
         proba = cross_val_predict(clf, X, y, cv=KFold(4), method="predict_proba")
     assert proba.shape == (40, 3)
-    np.testing.assert_array_equal(proba[-5:, 2], 0), "the absent class has no mass"
+    np.testing.assert_array_equal(
+        proba[-5:, 2], 0, err_msg="the absent class has no mass"
+    )
     fold = clf.fit(X[:35], y[:35])
     assert fold.predict_proba(X).shape == (40, len(fold.classes_)) == (40, 2)
 

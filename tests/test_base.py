@@ -15,7 +15,7 @@ from sklearn.preprocessing import StandardScaler
 from torch import nn
 
 from sknoisy import CrossEntropyClassifier
-from sknoisy._base import resolve_seed
+from sknoisy._runtime import resolve_seed
 
 from .conftest import ESTIMATORS, FAST
 
@@ -109,7 +109,6 @@ def test_pickle_round_trip(Estimator, small_data):
 def test_pipeline_gridsearch_cross_val(Estimator, small_data):
     X, y = small_data
     pipe = make_pipeline(StandardScaler(), Estimator(**FAST, random_state=0))
-    grid = {"crossentropyclassifier__lr": [1e-3, 1e-2]}
     step = pipe.steps[-1][0]
     grid = {f"{step}__lr": [1e-3, 1e-2], f"{step}__module__dropout": [0.0, 0.2]}
     search = GridSearchCV(pipe, grid, cv=2).fit(X, y)

@@ -6,6 +6,9 @@ import sys
 
 import pytest
 
+from sknoisy.benchmark import run_benchmark
+from sknoisy.cli import main
+
 
 def run(*args, timeout=240):
     return subprocess.run(
@@ -24,10 +27,24 @@ def test_demo_reports_found_errors_and_accuracy():
     assert "plain training" in result.stdout
 
 
-def test_demo_alr():
-    result = run("demo", "--method", "alr", "--epochs", "3")
-    assert result.returncode == 0, result.stderr
-    assert "ALRClassifier flagged" in result.stdout
+def test_demo_prints_the_run_s_own_figures(capsys):
+    assert main(["demo", "--method", "alr", "--epochs", "3", "--rate", "0.3"]) == 0
+    printed = capsys.readouterr().out
+    results = run_benchmark(
+        noise=["symmetric:0.3"], methods=["plain", "alr"], max_epochs=3, seeds=[0]
+    )
+    alr = next(r for r in results if r.method == "alr")
+    plain = next(r for r in results if r.method == "plain")
+    flagged, found = alr.extra["flagged"], alr.extra["found"]
+    assert f"ALRClassifier flagged {flagged} training labels as wrong" in printed
+    assert f"{found} of the 377 injected errors found" in printed
+    assert f"recall {alr.recall:.1%}, precision {alr.precision:.1%}" in printed
+    assert f"AUROC {alr.auroc:.3f}" in printed
+    assert f"right for {alr.refined_accuracy:.1%}" in printed
+    assert (
+        f"{alr.test_accuracy:.1%} (ALRClassifier) vs {plain.test_accuracy:.1%}"
+        in printed
+    )
 
 
 def test_benchmark_end_to_end_tiny(tmp_path):

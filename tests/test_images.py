@@ -13,8 +13,12 @@ from sknoisy.modules import MLP, SmallCNN
 from sknoisy.noise import symmetric_noise
 from sknoisy.views import ImageViews, TabularViews
 
-from ._modules import InputLogits, identity_views
-from .test_wrong_event import known_prediction_data
+from .conftest import (
+    InputLogits,
+    identity_views,
+    known_prediction_data,
+    write_image_folder,
+)
 
 FAST_CNN = {"max_epochs": 3, "batch_size": 64, "module__width": 8}
 
@@ -52,19 +56,6 @@ def test_image_input_gets_image_views(digit_images):
     )
     assert isinstance(tabular.net_.module_, MLP)
     assert isinstance(tabular.net_.views, TabularViews)
-
-
-def write_image_folder(root, per_class=12):
-    from PIL import Image
-
-    X, y = load_digits(return_X_y=True)
-    for label in (0, 1, 2):
-        folder = root / f"digit_{label}"
-        folder.mkdir(parents=True)
-        for k, row in enumerate(np.flatnonzero(y == label)[:per_class]):
-            pixels = (X[row].reshape(8, 8) * 15).astype(np.uint8)
-            Image.fromarray(pixels, mode="L").resize((16, 16)).save(folder / f"{k}.png")
-    return root
 
 
 @pytest.fixture
@@ -125,31 +116,6 @@ def test_dataset_inputs_must_be_tensors(tmp_path):
         CrossEntropyClassifier(max_epochs=1).fit(folder)
 
 
-def test_image_views_draw_per_sample():
-    torch.manual_seed(0)
-    images = torch.rand(1, 3, 16, 16).expand(32, -1, -1, -1).contiguous()
-    weak, strong = ImageViews(padding=2)(images)
-    assert weak.shape == strong.shape == images.shape
-    distinct_weak = {tuple(w.flatten().tolist()) for w in weak}
-    assert len(distinct_weak) > 8, "crops and flips differ between samples"
-    assert not torch.equal(weak, strong)
-    holes = (strong == 0).flatten(1).sum(1)
-    assert (holes > 0).all(), "every strong view has a cutout"
-
-
-def test_image_views_are_reproducible_and_handle_any_channels():
-    views = ImageViews()
-    for channels in (1, 3, 5):
-        x = torch.randn(4, channels, 8, 8)
-        torch.manual_seed(1)
-        first = views(x)
-        torch.manual_seed(1)
-        second = views(x)
-        assert torch.equal(first[0], second[0]) and torch.equal(first[1], second[1])
-    with pytest.raises(ValueError, match="channels"):
-        views(torch.randn(4, 8))
-
-
 def test_torchvision_model():
     from torchvision.models import resnet18
 
@@ -175,15 +141,6 @@ def test_module_that_fails_on_the_data_is_reported():
     bad = torch.nn.Linear(7, 2)
     with pytest.raises(ValueError, match="failed on a batch"):
         CrossEntropyClassifier(module=bad).fit(X, y)
-
-
-def test_randaugment_draws_per_sample():
-    torch.manual_seed(0)
-    image = torch.rand(1, 3, 16, 16)
-    views = ImageViews(padding=0, flip=False, cutout=0.0, randaugment_ops=2)
-    _, strong = views(image.expand(64, -1, -1, -1).contiguous())
-    distinct = {tuple(s.flatten().round(decimals=4).tolist()) for s in strong}
-    assert len(distinct) > 10, "operations drawn per image, not once per batch"
 
 
 @pytest.mark.parametrize("Estimator", [WrongEventClassifier, ALRClassifier])

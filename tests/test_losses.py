@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from sknoisy.losses import alr_loss, entropy, ido_loss, soft_cross_entropy
+from sknoisy.losses import alr_loss, entropy, ido_loss
 
 
 def np_softmax(z):
@@ -78,11 +78,11 @@ def test_ido_mixture_outputs_get_no_gradient(batch):
     assert all(t.grad is None for t in tensors[3:])
 
 
-def test_soft_cross_entropy_matches_torch_on_one_hot():
+def test_alr_loss_without_hardening_is_cross_entropy_on_one_hot_targets():
     logits = torch.randn(5, 4, generator=torch.Generator().manual_seed(0))
     target = torch.tensor([0, 3, 1, 1, 2])
     one_hot = F.one_hot(target, 4).float()
-    assert soft_cross_entropy(logits, one_hot).item() == pytest.approx(
+    assert alr_loss(logits, one_hot, 0.0).item() == pytest.approx(
         F.cross_entropy(logits, target).item(), rel=1e-6
     )
 
@@ -123,4 +123,4 @@ def test_entropy_of_one_hot_is_zero_and_of_uniform_is_log_c():
 
 def test_bad_reduction():
     with pytest.raises(ValueError, match="reduction"):
-        soft_cross_entropy(torch.zeros(1, 2), torch.ones(1, 2) / 2, reduction="avg")
+        alr_loss(torch.zeros(1, 2), torch.ones(1, 2) / 2, 1.0, reduction="avg")

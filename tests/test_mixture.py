@@ -132,7 +132,7 @@ def test_constraints_keep_densities_falling_away(n_iter):
 
 
 def test_a_mixture_calling_its_cleanest_samples_noisy_is_replaced():
-    from sknoisy.mixture import _CountGroup
+    from sknoisy._ido.mixture import _CountGroup
 
     healthy = _CountGroup(BetaMixture(), low=0, high=10)
     assert healthy.plausible()

@@ -53,3 +53,35 @@ def test_ruff_clean(command):
         [ruff, *command, *paths], cwd=ROOT, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# A method's private subpackage is tested by the method's test module.
+SUBPACKAGE_TESTS = {"_ido": "test_wrong_event.py", "_alr": "test_alr.py"}
+# Modules whose behaviour other test modules cover: what they are covered by.
+COVERED_ELSEWHERE = {
+    "__main__": "test_cli.py",
+    "_docstrings": "test_project.py",
+}
+
+
+def test_every_package_module_has_its_test_module():
+    missing = []
+    for path in sorted((ROOT / "sknoisy").rglob("*.py")):
+        relative = path.relative_to(ROOT / "sknoisy")
+        if path.name == "__init__.py":
+            continue
+        if len(relative.parts) > 1:
+            expected = SUBPACKAGE_TESTS[relative.parts[0]]
+        else:
+            name = path.stem
+            expected = COVERED_ELSEWHERE.get(name, f"test_{name.lstrip('_')}.py")
+        if not (ROOT / "tests" / expected).exists():
+            missing.append(f"{relative}: {expected}")
+    assert not missing
+
+
+def test_docstring_fragments_are_substituted():
+    for estimator in (sknoisy.WrongEventClassifier, sknoisy.ALRClassifier):
+        assert "%(" not in estimator.__doc__
+        assert "random_state : int" in estimator.__doc__
+        assert "noise_scores_ : ndarray" in estimator.__doc__

@@ -8,20 +8,11 @@ import torch
 from skorch.callbacks import Callback
 
 from sknoisy import WrongEventClassifier
+from sknoisy._ido.classifier import resolve_stage1_epochs
 from sknoisy._label_wave import first_local_minimum
-from sknoisy._wrong_event import resolve_stage1_epochs
 from sknoisy.noise import symmetric_noise
 
-from ._modules import InputLogits, identity_views
-from .conftest import FAST
-
-
-def known_prediction_data(n=60, seed=0):
-    rng = np.random.default_rng(seed)
-    logits = rng.normal(size=(n, 3)) * 3
-    y = rng.integers(0, 3, n)
-    y[:3] = [0, 1, 2]  # every class present
-    return logits.astype(np.float32), y
+from .conftest import FAST, InputLogits, identity_views, known_prediction_data
 
 
 @pytest.mark.parametrize(("max_epochs", "stage1"), [(3, 1), (4, 2), (2, 2)])
@@ -110,23 +101,78 @@ def test_state_is_reallocated_on_every_fit(small_data):
     clf.fit(X[:50], y[:50])
     assert clf.wrong_events_.shape == (50,)
     clf.fit(X, y)
-    np.testing.assert_array_equal(clf.wrong_events_, first), "no carry-over"
+    np.testing.assert_array_equal(clf.wrong_events_, first, err_msg="no carry-over")
 
 
-@pytest.mark.parametrize(
-    "params",
-    [
-        {"mixture": "global"},
-        {"entropy_term": "official"},
-        {"label_wave_window": 3},
-        {"stage1_epochs": 1, "mixture_refit_iter": 2},
-        {"views": identity_views},
-    ],
-)
-def test_options(params, small_data):
+OPTIONS_RUN = {**FAST, "max_epochs": 6, "stage1_epochs": 3, "random_state": 0}
+
+
+@pytest.fixture(scope="module")
+def default_fit(small_data):
     X, y = small_data
-    clf = WrongEventClassifier(**FAST, random_state=0, **params).fit(X, y)
-    assert np.isfinite(clf.noise_scores_).all()
+    return WrongEventClassifier(**OPTIONS_RUN).fit(X, y)
+
+
+def train_losses(clf, stage):
+    history = clf.net_.history
+    return [row["train_loss"] for row in history if row["stage"] == stage]
+
+
+def test_global_mixture_ignores_the_class(default_fit, small_data):
+    X, y = small_data
+    glob = WrongEventClassifier(**OPTIONS_RUN, mixture="global").fit(X, y)
+    assert set(glob.net_.history[-1, "mixture"]) == {"global"}
+    assert set(default_fit.net_.history[-1, "mixture"]) == {"global", 0, 1, 2}
+    # Stage 1 does not use the mixture: identical; its outputs then differ.
+    assert train_losses(glob, 1) == train_losses(default_fit, 1)
+    assert not np.array_equal(glob.clean_proba_, default_fit.clean_proba_)
+    # One mixture: equal counts get equal posteriors, whatever the class.
+    for count in np.unique(glob.wrong_events_):
+        assert len(np.unique(glob.clean_proba_[glob.wrong_events_ == count])) == 1
+
+
+def test_official_entropy_term_changes_only_stage_2(default_fit, small_data):
+    X, y = small_data
+    official = WrongEventClassifier(**OPTIONS_RUN, entropy_term="official").fit(X, y)
+    assert train_losses(official, 1) == train_losses(default_fit, 1)
+    assert train_losses(official, 2) != train_losses(default_fit, 2)
+
+
+def test_label_wave_window_smooths_the_search(small_data):
+    X, y = small_data
+    clf = WrongEventClassifier(
+        **{**OPTIONS_RUN, "max_epochs": 10, "stage1_epochs": 8}, label_wave_window=3
+    ).fit(X, y)
+    changes = clf.net_.history[:8, "prediction_changes"][1:]
+    assert clf.base_epoch_ == (first_local_minimum(changes, window=3) or 8)
+
+
+def test_refit_iterations_run_more_em(default_fit, small_data):
+    X, y = small_data
+    more = WrongEventClassifier(**OPTIONS_RUN, mixture_refit_iter=2).fit(X, y)
+    history, default = more.net_.history, default_fit.net_.history
+    assert history[2, "mixture"] == default[2, "mixture"], "the first fit: 20 both"
+    assert history[3, "mixture"] != default[3, "mixture"]
+
+
+class RecordStage1Counts(Callback):
+    def on_epoch_end(self, net, **kwargs):
+        if net.stage_ == 2 and not hasattr(self, "counts_"):
+            # The epoch that switched to stage 2 ended stage 1.
+            self.counts_ = net.wrong_events_.cpu().numpy().copy()
+
+
+def test_identity_views_count_each_wrong_prediction_twice(small_data):
+    X, y = small_data
+    recorder = RecordStage1Counts()
+    clf = WrongEventClassifier(
+        **OPTIONS_RUN, views=identity_views, callbacks=[recorder]
+    ).fit(X, y)
+    stage1 = dict(clf.net_.callbacks_)["RecordStage1Counts"].counts_
+    stage2 = clf.wrong_events_ - stage1
+    # Two identical views predict alike: every stage-2 event comes in pairs.
+    assert (stage2 % 2 == 0).all() and stage2.max() > 0
+    assert (stage2 <= 2 * (OPTIONS_RUN["max_epochs"] - 3)).all()
 
 
 def test_tiny_data_and_single_epoch():

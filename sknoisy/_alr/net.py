@@ -1,0 +1,97 @@
+"""ALR's training loop: a warm-up, then soft labels refined by temporal ensembling.
+
+:class:`ALRNet` runs ALR in one skorch fit (see :class:`sknoisy.ALRClassifier`).
+Per batch, in :meth:`ALRNet.training_loss`: during the warm-up, cross-entropy on
+the given labels while the online predictions are followed (Label Wave, for
+``warmup_epochs="auto"``); afterwards each row's soft label moves towards the
+model's prediction, ``S <- m S + (1 - m) softmax(z)``, and the loss is
+:func:`sknoisy.losses.alr_loss`.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from .._label_wave import LabelWavePhase
+from .._net import IndexedNet
+from ..losses import alr_loss, entropy
+
+
+class ALRNet(IndexedNet):
+    """skorch net running ALR; see :class:`ALRClassifier`.
+
+    Parameters
+    ----------
+    warmup_epochs : int or "auto"
+        Epochs of plain cross-entropy before refinement starts.
+    max_auto_warmup : int
+        Longest warm-up ``"auto"`` may choose.
+    momentum : float
+        Temporal-ensembling momentum of the soft labels.
+    entropy_weight : float
+        Weight of the entropy term.
+    entropy_gating : {"confidence", "uniform"}
+        Per-sample weight of the entropy term: ``max_c S_ic`` or 1.
+    label_wave_window : int
+        Moving-average window of the prediction changes (``"auto"`` warm-up).
+    """
+
+    def __init__(
+        self,
+        *args,
+        warmup_epochs,
+        max_auto_warmup,
+        momentum,
+        entropy_weight,
+        entropy_gating,
+        label_wave_window,
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        self.warmup_epochs = warmup_epochs
+        self.max_auto_warmup = max_auto_warmup
+        self.momentum = momentum
+        self.entropy_weight = entropy_weight
+        self.entropy_gating = entropy_gating
+        self.label_wave_window = label_wave_window
+
+    def sample_state(self, targets):
+        auto = self.warmup_epochs == "auto"
+        return {
+            "soft_labels_": F.one_hot(targets, len(self.classes)).float(),
+            "warmup_": LabelWavePhase(
+                len(targets),
+                self.device,
+                length=self.max_auto_warmup if auto else self.warmup_epochs,
+                end_at_minimum=auto,
+                window=self.label_wave_window,
+            ),
+        }
+
+    @property
+    def refining(self) -> bool:
+        """Whether the warm-up is over and the soft labels are being refined."""
+        return not self.warmup_.running
+
+    def training_loss(self, x, rows, y, **fit_params):
+        logits = self.infer(x, **fit_params)
+        if not self.refining:
+            self.warmup_.observe(rows, logits.detach().argmax(dim=1))
+            return self.get_loss(logits, y, training=True), logits
+        proba = F.softmax(logits.detach(), dim=1)
+        soft = torch.lerp(proba, self.soft_labels_[rows], self.momentum)
+        self.soft_labels_[rows] = soft
+        gate = soft.max(dim=1).values if self.entropy_gating == "confidence" else None
+        return alr_loss(logits, soft, self.entropy_weight, entropy_gate=gate), logits
+
+    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        super().on_epoch_end(net, dataset_train, dataset_valid, **kwargs)
+        self.history.record("refining", self.refining)
+        if not self.refining:
+            self.warmup_.close_epoch(self.history)
+        soft_entropy = entropy(self.soft_labels_).mean()
+        relabelled = (self.soft_labels_.argmax(dim=1) != self.targets_).float().mean()
+        figures = torch.stack([soft_entropy, relabelled]).cpu().tolist()
+        self.history.record("soft_label_entropy", figures[0])
+        self.history.record("relabelled_fraction", figures[1])

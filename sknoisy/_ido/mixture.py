@@ -1,0 +1,278 @@
+"""Two-component Beta mixture over wrong-event counts (IDO, methods.md §1.3).
+
+Conventions
+-----------
+* Component 0 is *clean* (initial Beta(1, 2), density falling towards 1);
+  component 1 is *noisy* (initial Beta(2, 1), density falling towards 0).
+* Counts are normalised per fit, ``x = (count - min) / (max - min)``, and
+  squeezed into ``[EPS, 1 - EPS]``. A count outside the fitted range is clipped
+  into it (the official code returns a zero posterior there instead).
+* Responsibilities are normalised in log space (the official code floors the
+  densities at ``EPS``, which gives the most extreme counts a posterior of 0.5).
+* A mixture whose noisy component describes samples that were wrong in fewer
+  than half of the passes counted so far (``CREDIBLE_NOISE_RATE``) finds no
+  credible noise, and calls every sample of its group clean. Min-max normalisation
+  otherwise stretches a clean class's narrow range of counts (say 2 to 4) to
+  [0, 1] and always splits it; IDO's own premise is that a wrong label is one the
+  model contradicts in most passes.
+* Wrong-event counts are small integers, so EM runs on the histogram of distinct
+  counts (weighted by frequency), which equals EM over samples, and the outputs
+  are precomputed as a lookup table over counts ``0..max_count``.
+
+:class:`BetaMixture` is one mixture; :class:`WrongEventMixture` holds one per
+given class (or one global) and builds the table that the training loop gathers
+from on the model's device.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import special
+
+EPS = 1e-6
+"""Clip of normalised counts and floor of the Beta parameters."""
+
+SHAPE_FLOOR = 1.02
+"""A clean ``beta`` or noisy ``alpha`` below this is reset to SHAPE_RESET."""
+
+SHAPE_RESET = 1.1
+
+TABLE_COLUMNS = ("clean_proba", "noisy_proba", "clean_cdf", "noisy_cdf")
+"""What each column of a lookup table holds."""
+
+CREDIBLE_NOISE_RATE = 0.5
+"""A noisy component must describe samples predicted wrong in most passes."""
+
+
+def normalise_counts(counts, low: float, high: float) -> np.ndarray:
+    """Map counts into ``[EPS, 1 - EPS]`` by ``(count - low) / (high - low)``.
+
+    With ``high == low`` every count maps to ``EPS`` (no spread: no evidence of
+    noise).
+    """
+    counts = np.asarray(counts, dtype=float)
+    if high <= low:
+        return np.full(counts.shape, EPS)
+    return np.clip((counts - low) / (high - low), EPS, 1 - EPS)
+
+
+@dataclass
+class BetaMixture:
+    """Two-component Beta mixture on ``[0, 1]`` fitted by EM.
+
+    Attributes
+    ----------
+    alphas, betas : ndarray of shape (2,)
+        Beta parameters of the clean (0) and noisy (1) component.
+    weights : ndarray of shape (2,)
+        Mixing weights.
+    """
+
+    alphas: np.ndarray = field(default_factory=lambda: np.array([1.0, 2.0]))
+    betas: np.ndarray = field(default_factory=lambda: np.array([2.0, 1.0]))
+    weights: np.ndarray = field(default_factory=lambda: np.array([0.5, 0.5]))
+
+    def log_weighted_likelihood(self, x: np.ndarray) -> np.ndarray:
+        """``log(w_k * pdf_k(x))``, shape (2, n)."""
+        a, b = self.alphas[:, None], self.betas[:, None]
+        # The Beta log-density, written out: scipy.stats' dispatch costs more
+        # than the arithmetic on these small arrays.
+        log_pdf = (a - 1) * np.log(x) + (b - 1) * np.log1p(-x) - special.betaln(a, b)
+        return np.log(self.weights)[:, None] + log_pdf
+
+    def posterior(self, x: np.ndarray) -> np.ndarray:
+        """Responsibilities of the two components at ``x``, shape (2, n).
+
+        Normalised in log space: near 0 or 1 both densities can underflow, and
+        flooring them (as the official code does) would give such a count a
+        posterior of 0.5 however extreme it is.
+        """
+        log_lik = self.log_weighted_likelihood(np.asarray(x, float))
+        return special.softmax(log_lik, axis=0)
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        """CDF of each component at ``x``, shape (2, n)."""
+        x = np.asarray(x, float)
+        return special.betainc(self.alphas[:, None], self.betas[:, None], x[None, :])
+
+    def fit(self, x, n_iter: int, sample_weight=None) -> BetaMixture:
+        """Run ``n_iter`` EM iterations from the current parameters.
+
+        Parameters
+        ----------
+        x : array-like of shape (n,)
+            Normalised counts in ``(0, 1)``.
+        n_iter : int
+            EM iterations (20 from the initial parameters, 1-2 to warm-start).
+        sample_weight : array-like of shape (n,) or None
+            Frequency of each ``x`` (EM over a histogram).
+        """
+        x = np.asarray(x, float)
+        freq = np.ones_like(x) if sample_weight is None else np.asarray(sample_weight)
+        for _ in range(n_iter):
+            resp = self.posterior(x) * freq[None, :]  # E-step
+            for k in range(2):  # M-step: weighted method of moments
+                total = max(resp[k].sum(), EPS)
+                mean = np.clip((resp[k] * x).sum() / total, EPS, 1 - EPS)
+                var = max((resp[k] * (x - mean) ** 2).sum() / total, EPS)
+                alpha = mean * (mean * (1 - mean) / var - 1)
+                self.alphas[k] = max(alpha, EPS)
+                self.betas[k] = max(alpha * (1 - mean) / mean, EPS)
+            # Keep each density falling away from its own end of [0, 1].
+            if self.betas[0] < SHAPE_FLOOR:
+                self.betas[0] = SHAPE_RESET
+            if self.alphas[1] < SHAPE_FLOOR:
+                self.alphas[1] = SHAPE_RESET
+            self.weights = np.maximum(resp.sum(1) / resp.sum(), EPS)
+        return self
+
+    def outputs(self, x) -> np.ndarray:
+        """Lookup-table columns at ``x`` (see ``TABLE_COLUMNS``), shape (n, 4)."""
+        post = self.posterior(x)
+        cdf = self.cdf(x)
+        return np.stack([post[0], post[1], cdf[0], cdf[1]], axis=1)
+
+    def params(self) -> dict[str, list[float]]:
+        """Parameters as plain lists, for the training history."""
+        return {
+            "alphas": self.alphas.tolist(),
+            "betas": self.betas.tolist(),
+            "weights": self.weights.tolist(),
+        }
+
+
+@dataclass
+class _CountGroup:
+    """One mixture and the count range it was last fitted on."""
+
+    mixture: BetaMixture = field(default_factory=BetaMixture)
+    low: float = 0.0
+    high: float = 0.0
+
+    def refit(self, counts: np.ndarray, n_iter: int) -> None:
+        self.low, self.high = float(counts.min()), float(counts.max())
+        if self.high > self.low:
+            values, freq = np.unique(counts, return_counts=True)
+            x = normalise_counts(values, self.low, self.high)
+            self.mixture.fit(x, n_iter, sample_weight=freq)
+
+    def table(self, max_count: int) -> np.ndarray:
+        x = normalise_counts(np.arange(max_count + 1), self.low, self.high)
+        return self.mixture.outputs(x)
+
+    def noise_credible(self, passes: int) -> bool:
+        """Whether the noisy component's mean count is most of the passes counted."""
+        a, b = self.mixture.alphas[1], self.mixture.betas[1]
+        mean_count = self.low + a / (a + b) * (self.high - self.low)
+        return bool(mean_count >= CREDIBLE_NOISE_RATE * passes)
+
+    def plausible(self) -> bool:
+        """Whether the fit calls the group's fewest-wrong-events samples clean."""
+        x_min = normalise_counts([self.low], self.low, self.high)
+        return bool(self.mixture.posterior(x_min)[0, 0] >= 0.5)
+
+
+class WrongEventMixture:
+    """Beta mixtures over wrong-event counts, one per given class or one global.
+
+    A class with fewer than ``min_class_size`` samples, or whose counts are all
+    equal, uses the global mixture instead (the official code divides by zero
+    there). So does a class whose fitted mixture calls its own fewest-wrong-events
+    samples noisy (clean posterior below 0.5 at the class's minimum count): EM has
+    then let the noisy component absorb the whole class, which would keep the
+    class from being learnt at all (seen on clean data where one class is hard
+    early in training). Its own mixture is kept and refitted, and used again once
+    it is plausible.
+
+    Parameters
+    ----------
+    n_classes : int
+        Number of classes.
+    per_class : bool, default=True
+        One mixture per given class (``mixture="class"``); False fits one global
+        mixture (``mixture="global"``).
+    min_class_size : int, default=10
+        Smallest class that gets its own mixture.
+    """
+
+    def __init__(self, n_classes: int, per_class: bool = True, min_class_size=10):
+        self.n_classes = n_classes
+        self.per_class = per_class
+        self.min_class_size = min_class_size
+        self.global_group = _CountGroup()
+        self.class_groups: dict[int, _CountGroup] = {}
+        self.degenerate_classes: list[int] = []
+        self.passes = None
+        self.max_count = 0
+
+    def fit(self, counts, labels, n_iter: int, passes=None) -> WrongEventMixture:
+        """(Re)fit every mixture on the current counts, warm-starting EM.
+
+        Parameters
+        ----------
+        counts : array-like of int, shape (n_samples,)
+            Wrong events per sample.
+        labels : array-like of int, shape (n_samples,)
+            Given (encoded) label per sample.
+        n_iter : int
+            EM iterations for each mixture.
+        passes : int or None, default=None
+            Forward passes counted per sample so far. When given, a mixture whose
+            noisy component's mean count is below ``CREDIBLE_NOISE_RATE`` of them
+            describes no credible noise: its samples are all called clean.
+        """
+        counts = np.asarray(counts)
+        labels = np.asarray(labels)
+        self.max_count = int(counts.max()) if len(counts) else 0
+        self.global_group.refit(counts, n_iter)
+        self.class_groups = {
+            c: self.class_groups.get(c, _CountGroup())
+            for c in self._own_classes(counts, labels)
+        }
+        for c, group in self.class_groups.items():
+            group.refit(counts[labels == c], n_iter)
+        self.degenerate_classes = sorted(
+            c for c, group in self.class_groups.items() if not group.plausible()
+        )
+        self.passes = passes
+        return self
+
+    def _all_clean(self, group: _CountGroup) -> bool:
+        return self.passes is not None and not group.noise_credible(self.passes)
+
+    def _own_classes(self, counts, labels) -> list[int]:
+        if not self.per_class:
+            return []
+        own = []
+        for c in range(self.n_classes):
+            class_counts = counts[labels == c]
+            if len(class_counts) >= self.min_class_size and np.ptp(class_counts) > 0:
+                own.append(c)
+        return own
+
+    def table(self) -> np.ndarray:
+        """Lookup table of shape (n_classes, max_count + 1, 4), float64.
+
+        ``table[c, k]`` holds ``TABLE_COLUMNS`` for a sample of given class ``c``
+        with ``k`` wrong events; gather with the count clipped to ``max_count``.
+        """
+        global_rows = self._group_table(self.global_group)
+        table = np.repeat(global_rows[None], self.n_classes, axis=0)
+        for c, group in self.class_groups.items():
+            if c not in self.degenerate_classes:
+                table[c] = self._group_table(group)
+        return table
+
+    def _group_table(self, group: _CountGroup) -> np.ndarray:
+        rows = group.table(self.max_count)
+        if self._all_clean(group):
+            rows[:, 0], rows[:, 1] = 1.0, 0.0
+        return rows
+
+    def params(self) -> dict:
+        """Mixture parameters for the history: global and per class."""
+        out = {"global": self.global_group.mixture.params()}
+        out.update({int(c): g.mixture.params() for c, g in self.class_groups.items()})
+        return out

@@ -1,0 +1,231 @@
+"""IDO's training loop: wrong events, a Label Wave base model, the dynamic loss.
+
+:class:`WrongEventNet` runs both stages of IDO in one skorch fit (see
+:class:`sknoisy.WrongEventClassifier` and ``docs/methods.md``). Per batch, in
+:meth:`WrongEventNet.training_loss`:
+
+* stage 1: one forward pass, cross-entropy on the given labels; the batch's
+  wrong events are counted and its online predictions followed (Label Wave);
+* stage 2: a weak and a strong view in one forward pass; the wrong events of
+  both views are counted, then the mixture's outputs at the updated counts are
+  gathered from the device lookup table and weigh :func:`sknoisy.losses.ido_loss`.
+
+Per epoch: stage 1 records prediction changes and keeps the model of their first
+local minimum; at its end the base model is restored, the mixture fitted and the
+optimizer re-created; in stage 2 the learning rate follows a cosine and the
+mixture is refitted after every epoch.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from sklearn.base import clone
+
+from .._label_wave import LabelWavePhase
+from .._net import IndexedNet
+from ..losses import ido_loss
+from .mixture import WrongEventMixture
+
+
+def count_wrong_events(
+    wrong_events: torch.Tensor,
+    rows: torch.Tensor,
+    predictions: torch.Tensor,
+    targets: torch.Tensor,
+) -> torch.Tensor:
+    """Add each view's wrong predictions to the rows' counters, in place.
+
+    A wrong event is a training-mode forward pass whose prediction differs from
+    the given label (``methods.md`` §1.1): one view per sample in stage 1, two
+    in stage 2.
+
+    Parameters
+    ----------
+    wrong_events : Tensor of shape (n_samples,), int32
+        The counters, updated in place.
+    rows : Tensor of shape (batch_size,)
+        The batch's rows (distinct).
+    predictions : Tensor of shape (n_views, batch_size)
+        The predicted class of each view of each sample.
+    targets : Tensor of shape (batch_size,)
+        The given labels.
+
+    Returns
+    -------
+    Tensor of shape (batch_size,)
+        The rows' updated counts.
+    """
+    counts = wrong_events[rows] + (predictions != targets).sum(0, dtype=torch.int32)
+    wrong_events[rows] = counts
+    return counts
+
+
+class WrongEventNet(IndexedNet):
+    """skorch net running IDO's two stages; see :class:`WrongEventClassifier`.
+
+    Parameters
+    ----------
+    stage1_epochs : int
+        Epochs of stage 1 (plain training and counting).
+    views : callable
+        ``views(x) -> (weak, strong)``; fitted on the training features first if
+        it has ``fit``.
+    per_class_mixture : bool
+        One Beta mixture per given class.
+    mixture_iter, mixture_refit_iter : int
+        EM iterations of the first fit and of each warm-started refit.
+    label_wave_window : int
+        Moving-average window of the prediction changes.
+    entropy_term : {"per_sample", "official"}
+        How the entropy term is reduced (see :func:`sknoisy.losses.ido_loss`).
+    """
+
+    def __init__(
+        self,
+        *args,
+        stage1_epochs,
+        views,
+        per_class_mixture,
+        mixture_iter,
+        mixture_refit_iter,
+        label_wave_window,
+        entropy_term,
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        self.stage1_epochs = stage1_epochs
+        self.views = views
+        self.per_class_mixture = per_class_mixture
+        self.mixture_iter = mixture_iter
+        self.mixture_refit_iter = mixture_refit_iter
+        self.label_wave_window = label_wave_window
+        self.entropy_term = entropy_term
+
+    # -- per-sample state ------------------------------------------------------
+    def sample_state(self, targets):
+        n_samples = len(targets)
+        return {
+            "wrong_events_": torch.zeros(
+                n_samples, dtype=torch.int32, device=self.device
+            ),
+            "clean_proba_": np.ones(n_samples),
+            "stage1_": LabelWavePhase(
+                n_samples,
+                self.device,
+                length=self.stage1_epochs,
+                window=self.label_wave_window,
+                snapshot=self._snapshot,
+            ),
+            "table_": None,
+            "views_": None,
+        }
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        self.mixture_ = WrongEventMixture(
+            len(self.classes), per_class=self.per_class_mixture
+        )
+        self.stage_ = 1
+        self.base_epoch_ = None
+        self.views_ = self._fitted_views(X)
+
+    def _fitted_views(self, dataset):
+        """The views, cloned and fitted on the training features if they fit."""
+        if not hasattr(self.views, "fit"):
+            return self.views
+        features = getattr(dataset, "features", None)
+        if features is None:
+            raise TypeError(
+                f"views={self.views!r} is fitted on the training features, which a "
+                "Dataset does not hold in memory; pass views that need no fit, e.g. "
+                "sknoisy.views.ImageViews() for images."
+            )
+        return clone(self.views).fit(features.to(self.device))
+
+    # -- the training step -----------------------------------------------------
+    def training_loss(self, x, rows, y, **fit_params):
+        if self.stage_ == 1:
+            logits = self.infer(x, **fit_params)
+            predictions = logits.detach().argmax(dim=1)
+            count_wrong_events(self.wrong_events_, rows, predictions[None], y)
+            self.stage1_.observe(rows, predictions)
+            return self.get_loss(logits, y, training=True), logits
+        weak, strong = self.views_(x)
+        logits = self.infer(torch.cat([weak, strong]), **fit_params)
+        logits_weak, logits_strong = logits.chunk(2)
+        predictions = logits.detach().argmax(dim=1).view(2, -1)
+        counts = count_wrong_events(self.wrong_events_, rows, predictions, y)
+        counts = counts.clamp(max=self.table_.shape[1] - 1).long()
+        clean_proba, noisy_proba, clean_cdf, noisy_cdf = self.table_[y, counts].unbind(
+            1
+        )
+        loss = ido_loss(
+            logits_weak,
+            logits_strong,
+            y,
+            clean_proba,
+            noisy_proba,
+            clean_cdf,
+            noisy_cdf,
+            entropy_broadcast=self.entropy_term == "official",
+        )
+        return loss, logits_weak
+
+    # -- epochs -----------------------------------------------------------------
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        super().on_epoch_begin(net, dataset_train, dataset_valid, **kwargs)
+        if self.stage_ == 2:
+            # Cosine annealing over stage 2, from lr down to 0.
+            step = len(self.history) - self.stage1_epochs - 1
+            total = max(self.max_epochs - self.stage1_epochs, 1)
+            lr = 0.5 * self.lr * (1 + math.cos(math.pi * step / total))
+            for group in self.optimizer_.param_groups:
+                group["lr"] = lr
+        self.history.record("stage", self.stage_)
+        self.history.record("lr", self.optimizer_.param_groups[0]["lr"])
+
+    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        super().on_epoch_end(net, dataset_train, dataset_valid, **kwargs)
+        if self.stage_ == 2:
+            self._fit_mixture(self.mixture_refit_iter)
+            return
+        self.stage1_.close_epoch(self.history)
+        if not self.stage1_.running:
+            self._start_stage2()
+
+    def _snapshot(self) -> dict:
+        return {k: v.detach().clone() for k, v in self.module_.state_dict().items()}
+
+    def _start_stage2(self) -> None:
+        """Restore the base model, fit the mixture, start a fresh optimizer."""
+        phase = self.stage1_
+        if phase.minimum_epoch is None:  # PC kept falling: the last stage-1 epoch
+            self.base_epoch_ = phase.end_epoch
+        else:
+            self.base_epoch_ = phase.minimum_epoch
+            self.module_.load_state_dict(phase.minimum_state)
+        phase.minimum_state = None
+        self.history.record("base_epoch", self.base_epoch_)
+        self._fit_mixture(self.mixture_iter)
+        self.initialize_optimizer()
+        self.stage_ = 2
+
+    def _fit_mixture(self, n_iter: int) -> None:
+        """Refit the mixture on the current counts; rebuild the device lookup table."""
+        # One transfer per epoch: the counts and the given labels together.
+        counts, labels = (
+            torch.stack([self.wrong_events_.long(), self.targets_]).cpu().numpy()
+        )
+        epochs = len(self.history)
+        passes = min(epochs, self.stage1_epochs) + 2 * max(
+            0, epochs - self.stage1_epochs
+        )
+        self.mixture_.fit(counts, labels, n_iter, passes=passes)
+        table = self.mixture_.table()
+        self.table_ = torch.as_tensor(table, dtype=torch.float32, device=self.device)
+        self.clean_proba_ = table[labels, np.minimum(counts, len(table[0]) - 1), 0]
+        self.history.record("mixture", self.mixture_.params())
+        self.history.record("noisy_fraction", float(np.mean(self.clean_proba_ < 0.5)))

@@ -1,0 +1,89 @@
+"""IDO's weak and strong views (sknoisy.views)."""
+
+import pytest
+import torch
+
+import sknoisy.mixture
+import sknoisy.views
+from sknoisy._ido import mixture, views
+from sknoisy.views import ImageViews, TabularViews
+
+
+def test_public_modules_are_the_implementations():
+    assert sknoisy.views.ImageViews is views.ImageViews
+    assert sknoisy.mixture.WrongEventMixture is mixture.WrongEventMixture
+    assert set(sknoisy.views.__all__) == {"ImageViews", "TabularViews"}
+
+
+def test_tabular_views_without_noise_or_corruption_are_the_identity():
+    x = torch.randn(20, 5)
+    weak, strong = TabularViews(noise_scale=0, corruption_rate=0).fit(x)(x)
+    assert torch.equal(weak, x) and torch.equal(strong, x)
+
+
+def test_tabular_weak_view_adds_noise_scaled_per_feature():
+    torch.manual_seed(0)
+    x = torch.randn(4000, 3) * torch.tensor([1.0, 10.0, 0.1])
+    views = TabularViews(noise_scale=0.2, corruption_rate=0).fit(x)
+    weak, _ = views(x)
+    ratio = (weak - x).std(0) / x.std(0)
+    torch.testing.assert_close(ratio, torch.full((3,), 0.2), rtol=0.08, atol=0)
+
+
+def test_tabular_strong_view_replaces_a_fraction_by_the_column_s_values():
+    torch.manual_seed(0)
+    # Column j holds only the values row + 100000 j, so a donated value is
+    # recognisable and must come from its own column.
+    data = torch.arange(500.0)[:, None] + 100 * torch.arange(4.0) * 1000
+    views = TabularViews(noise_scale=0, corruption_rate=0.3).fit(data)
+    x = torch.full((2000, 4), -1.0)
+    weak, strong = views(x)
+    assert torch.equal(weak, x)
+    replaced = strong != -1
+    assert abs(replaced.float().mean().item() - 0.3) < 0.02
+    columns = torch.arange(4.0).expand_as(strong)
+    donors = strong[replaced] - 100 * columns[replaced] * 1000
+    assert ((donors >= 0) & (donors < 500)).all(), "values of the same column"
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [({"corruption_rate": 1.5}, "corruption_rate"), ({"noise_scale": -1}, "noise")],
+)
+def test_tabular_views_check_their_parameters(params, match):
+    with pytest.raises(ValueError, match=match):
+        TabularViews(**params).fit(torch.zeros(3, 2))
+
+
+def test_image_views_draw_per_sample():
+    torch.manual_seed(0)
+    images = torch.rand(1, 3, 16, 16).expand(32, -1, -1, -1).contiguous()
+    weak, strong = ImageViews(padding=2)(images)
+    assert weak.shape == strong.shape == images.shape
+    distinct_weak = {tuple(w.flatten().tolist()) for w in weak}
+    assert len(distinct_weak) > 8, "crops and flips differ between samples"
+    assert not torch.equal(weak, strong)
+    holes = (strong == 0).flatten(1).sum(1)
+    assert (holes > 0).all(), "every strong view has a cutout"
+
+
+def test_image_views_are_reproducible_and_handle_any_channels():
+    views = ImageViews()
+    for channels in (1, 3, 5):
+        x = torch.randn(4, channels, 8, 8)
+        torch.manual_seed(1)
+        first = views(x)
+        torch.manual_seed(1)
+        second = views(x)
+        assert torch.equal(first[0], second[0]) and torch.equal(first[1], second[1])
+    with pytest.raises(ValueError, match="channels"):
+        views(torch.randn(4, 8))
+
+
+def test_randaugment_draws_per_sample():
+    torch.manual_seed(0)
+    image = torch.rand(1, 3, 16, 16)
+    views = ImageViews(padding=0, flip=False, cutout=0.0, randaugment_ops=2)
+    _, strong = views(image.expand(64, -1, -1, -1).contiguous())
+    distinct = {tuple(s.flatten().round(decimals=4).tolist()) for s in strong}
+    assert len(distinct) > 10, "operations drawn per image, not once per batch"
