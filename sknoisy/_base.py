@@ -198,12 +198,14 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         seed = resolve_seed(self.random_state)
         with seeded_torch(seed, self.device), torch_threads(self._thread_count()):
             self.net_ = self._build_net(len(self.classes_), seed).initialize()
-            self._check_module_output(data)
-            self.net_.partial_fit(data, y_encoded)
-            # The fitted model's view of its own training rows, computed once.
-            train_proba = self._predicted_proba(data)
-            self._collect_fitted_state(y_encoded, train_proba)
-            self.net_.release_sample_state()
+            try:
+                self._check_module_output(data)
+                self.net_.partial_fit(data, y_encoded)
+                # The fitted model's view of its own training rows, computed once.
+                train_proba = self._predicted_proba(data)
+                self._collect_fitted_state(y_encoded, train_proba)
+            finally:  # also when training fails: no per-sample state is kept
+                self.net_.release_sample_state()
         self._warn_if_unidentifiable(y_encoded, train_proba.argmax(axis=1))
         return self
 

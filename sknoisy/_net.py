@@ -161,7 +161,7 @@ class IndexedNet(NeuralNetClassifier):
         return self.get_loss(logits, y, training=True), logits
 
     # -- per-sample state -------------------------------------------------------
-    def sample_state(self, targets: torch.Tensor) -> dict:
+    def sample_state(self, targets: torch.Tensor, dataset) -> dict:
         """The method's per-sample training state, freshly allocated (hook).
 
         Called when training begins. Every entry becomes an attribute of the net
@@ -172,13 +172,15 @@ class IndexedNet(NeuralNetClassifier):
         ----------
         targets : Tensor of shape (n_samples,)
             The encoded given labels, on the device (also kept as ``targets_``).
+        dataset : IndexedTensorDataset or IndexedDataset
+            The training data (its ``features`` are None for a streamed one).
         """
         return {}
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
         targets = torch.as_tensor(np.asarray(y), dtype=torch.long, device=self.device)
-        state = {"targets_": targets, **self.sample_state(targets)}
+        state = {"targets_": targets, **self.sample_state(targets, X)}
         vars(self).update(state)
         self.sample_state_names_ = tuple(state)
 

@@ -24,23 +24,29 @@ Run it as ``sknoisy benchmark`` (see ``sknoisy benchmark --help``) or call
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Callback
 
+from . import __version__
 from ._plain import CrossEntropyClassifier
-from .datasets import load_dataset
+from .datasets import load_cifar10n, load_dataset
 from .methods import METHODS, make_estimator
 from .metrics import detection_auroc, detection_report, refined_label_accuracy
 from .noise import flip_labels
+
+ORACLE = "plain (best epoch, oracle)"
+"""Plain training evaluated every epoch on the clean test labels (no user has it)."""
 
 RESULT_COLUMNS = (
     "test_accuracy",
@@ -59,25 +65,116 @@ def cleanlab_available() -> bool:
     return importlib.util.find_spec("cleanlab") is not None
 
 
+HUMAN = "human"
+"""The noise kind of given (e.g. human) labels: ``"human:NAME"``."""
+
+
 @dataclass
 class NoiseSetting:
-    """A kind of label noise and its rate, parsed from ``"kind:rate"``."""
+    """Label noise to benchmark on: injected ``"kind:rate"``, or ``"human:NAME"``.
+
+    Attributes
+    ----------
+    kind : str
+        A kind of :data:`sknoisy.noise.NOISE_KINDS`, or ``"human"`` for a label
+        set that comes with the data (e.g. CIFAR-10N's ``aggre``).
+    rate : float or None
+        Fraction of labels flipped (injected noise only).
+    label_set : str or None
+        The name of the given label set (``"human"`` only).
+    """
 
     kind: str
-    rate: float
+    rate: float | None = None
+    label_set: str | None = None
 
     @classmethod
     def parse(cls, text: str) -> NoiseSetting:
-        kind, _, rate = text.partition(":")
+        kind, _, value = text.partition(":")
+        if kind == HUMAN:
+            if not value:
+                raise ValueError(
+                    f"Noise setting {text!r} names no label set, e.g. human:aggre."
+                )
+            return cls(kind, label_set=value)
         try:
-            return cls(kind, float(rate or 0.4))
+            return cls(kind, float(value or 0.4))
         except ValueError:
             raise ValueError(
-                f"Noise setting {text!r} is not KIND:RATE, e.g. pair:0.3."
+                f"Noise setting {text!r} is not KIND:RATE (e.g. pair:0.3) or "
+                "human:NAME (e.g. human:aggre)."
             ) from None
 
     def __str__(self) -> str:
+        if self.kind == HUMAN:
+            return f"{HUMAN}:{self.label_set}"
         return f"{self.kind}:{self.rate:g}"
+
+
+@dataclass
+class BenchmarkData:
+    """A data set to benchmark on: features with their true labels.
+
+    Without ``X_test``, every seed splits ``(X, y)`` into training and test
+    rows; with it, ``(X, y)`` is the training pool and ``(X_test, y_test)`` the
+    fixed test set (as CIFAR-10N's official one). ``noisy_labels`` holds label
+    sets that come with the data, aligned with ``X`` (``"human:NAME"``).
+
+    Attributes
+    ----------
+    X : ndarray of shape (n_samples, ...)
+        Features: a table ``(n, n_features)`` or images ``(n, C, H, W)``
+        (uint8 or float).
+    y : ndarray of shape (n_samples,)
+        True labels.
+    X_test, y_test : ndarray or None
+        A fixed test set with true labels.
+    noisy_labels : dict of str to ndarray of shape (n_samples,)
+        Given noisy label sets by name.
+    name : str
+        What the data are, for the results' keys.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    X_test: np.ndarray | None = None
+    y_test: np.ndarray | None = None
+    noisy_labels: dict = field(default_factory=dict)
+    name: str = "arrays"
+
+
+def load_benchmark_data(
+    dataset: str, target=None, data_dir=None, label_file=None
+) -> BenchmarkData:
+    """The data behind a ``dataset`` name: embedded, a table file, or CIFAR-10N.
+
+    Parameters
+    ----------
+    dataset : str
+        An embedded name or a table path (:func:`sknoisy.datasets.load_dataset`),
+        or ``"cifar10n"``: the user's CIFAR-10 batches in ``data_dir`` with
+        CIFAR-10N's ``label_file`` (default ``data_dir/CIFAR-10_human.pt``).
+    """
+    if dataset == "cifar10n":
+        if data_dir is None:
+            raise ValueError(
+                "dataset 'cifar10n' needs data_dir (--data-dir), the folder of the "
+                "CIFAR-10 python batches."
+            )
+        label_file = (
+            Path(data_dir) / "CIFAR-10_human.pt" if label_file is None else label_file
+        )
+        data = load_cifar10n(data_dir, label_file)
+        return BenchmarkData(
+            data.data,
+            data.target,
+            data.test_data,
+            data.test_target,
+            data.human_labels,
+            name="cifar10n",
+        )
+    X, y = load_dataset(dataset, target)
+    return BenchmarkData(X, y, name=f"{dataset}:{target}" if target else dataset)
 
 
 @dataclass
@@ -164,7 +261,7 @@ def _result(name, scores, flagged, refined, test_accuracy, seconds, y_train):
 
 
 def run_benchmark(
-    dataset: str = "digits",
+    dataset: str | BenchmarkData = "digits",
     noise: Sequence[str | NoiseSetting] = ("symmetric:0.4",),
     methods: Sequence[str] = tuple(METHODS),
     max_epochs: int = 60,
@@ -175,28 +272,35 @@ def run_benchmark(
     method_params: dict[str, dict] | None = None,
     progress: Callable[[str], None] | None = None,
     keep_scores: bool = False,
+    train_size: int | None = None,
+    data_dir=None,
+    label_file=None,
+    results_path=None,
 ) -> list[MethodResult]:
     """Run every method on every noise setting and seed.
 
     Parameters
     ----------
-    dataset : str, default="digits"
-        An embedded data set name or a CSV path (see
-        :func:`sknoisy.datasets.load_dataset`).
+    dataset : str or BenchmarkData, default="digits"
+        An embedded data set name, a table path, ``"cifar10n"`` (with
+        ``data_dir``), or the user's own arrays as a :class:`BenchmarkData`.
     noise : sequence of str or NoiseSetting, default=("symmetric:0.4",)
-        Noise settings as ``"kind:rate"``, kinds from
-        :data:`sknoisy.noise.NOISE_KINDS`.
+        Noise settings: ``"kind:rate"`` injects noise of a kind of
+        :data:`sknoisy.noise.NOISE_KINDS` into the training labels;
+        ``"human:NAME"`` trains on a label set that comes with the data (e.g.
+        CIFAR-10N's ``human:aggre``), the truth being the data's clean labels.
     methods : sequence of str, default=all of :data:`sknoisy.methods.METHODS`
         Methods to run; ``"cleanlab"`` is skipped, with a message, when cleanlab
         is not installed.
     max_epochs : int, default=60
         Training epochs of every method (cleanlab: of each of its fits).
     seeds : sequence of int, default=(0,)
-        One run per seed: split, noise and training all follow it.
+        One run per seed: split, subset, noise and training all follow it.
     test_size : float, default=0.3
-        Fraction of the data held out, with clean labels, for test accuracy.
+        Fraction of the data held out, with clean labels, for test accuracy
+        (ignored where the data have a fixed test set).
     target : str, default=None
-        Target column of a CSV data set.
+        Target column of a table data set.
     device : str, default="cpu"
         Training device.
     method_params : dict, default=None
@@ -205,6 +309,17 @@ def run_benchmark(
         Called with a line of text as each fit starts and ends.
     keep_scores : bool, default=False
         Keep each method's scores and the flip mask in ``extra`` (for plots).
+    train_size : int, default=None
+        Train on a stratified, seeded subset of this many training rows (by
+        their true labels); None trains on all of them.
+    data_dir, label_file : path, default=None
+        For ``dataset="cifar10n"``: the CIFAR-10 batches and CIFAR-10N's label
+        file (default ``data_dir/CIFAR-10_human.pt``).
+    results_path : path, default=None
+        A JSON-lines file of finished results, for long runs that get
+        interrupted: each method's result is appended as it ends, keyed by every
+        parameter it depends on and the sknoisy version, and a rerun takes the
+        results whose key matches from the file instead of training again.
 
     Returns
     -------
@@ -221,57 +336,192 @@ def run_benchmark(
         say("cleanlab is not installed (pip install 'sknoisy[cleanlab]'): skipping it.")
         methods = [m for m in methods if m != "cleanlab"]
     method_params = method_params or {}
-    X, y = load_dataset(dataset, target)
-    _warm_up(X, y, device)
+    data = (
+        dataset
+        if isinstance(dataset, BenchmarkData)
+        else load_benchmark_data(dataset, target, data_dir, label_file)
+    )
+    for setting in settings:
+        if setting.kind == HUMAN and setting.label_set not in data.noisy_labels:
+            raise ValueError(
+                f"{setting}: the data have no label set {setting.label_set!r}; "
+                f"they have {sorted(data.noisy_labels) or 'none'}."
+            )
+    store = ResultStore(results_path)
+    warmed = False
     results = []
     for setting in settings:
         for seed in seeds:
+            split = _prepare_split(data, setting, seed, test_size, train_size)
+            context = {
+                "data": data.name,
+                "noise": str(setting),
+                "seed": seed,
+                "max_epochs": max_epochs,
+                "test_size": None if data.X_test is not None else test_size,
+                "train_size": train_size,
+                "n_train": len(split.y_true),
+                "device": str(device),
+                "method_params": method_params,
+                "version": __version__,
+            }
+            missing = [
+                m for m in methods if store.get({**context, "method": m}) is None
+            ]
+            if missing and not warmed:
+                _warm_up(split.X_train, split.y_noisy, device)
+                warmed = True
             results += _run_one(
-                X,
-                y,
+                split,
                 setting,
                 seed,
                 methods,
                 max_epochs,
-                test_size,
                 device,
                 method_params,
                 say,
                 keep_scores,
+                store,
+                context,
             )
     return results
+
+
+@dataclass
+class _Split:
+    """One seed's training and test data, prepared for the methods."""
+
+    X_train: np.ndarray
+    y_true: np.ndarray
+    y_noisy: np.ndarray
+    flipped: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+
+
+def _prepare_split(data, setting, seed, test_size, train_size) -> _Split:
+    """Split, subset, inject or take the noise, and scale on the training rows."""
+    classes, y_codes = np.unique(data.y, return_inverse=True)
+    rows = np.arange(len(data.y))
+    if data.X_test is None:
+        X_train, X_test, y_train, y_test, rows, _ = train_test_split(
+            data.X,
+            y_codes,
+            rows,
+            test_size=test_size,
+            stratify=y_codes,
+            random_state=seed,
+        )
+    else:
+        X_train, y_train = data.X, y_codes
+        X_test, y_test = data.X_test, np.searchsorted(classes, data.y_test)
+    if train_size is not None and train_size < len(y_train):
+        keep, _ = train_test_split(
+            np.arange(len(y_train)),
+            train_size=train_size,
+            stratify=y_train,
+            random_state=seed,
+        )
+        keep = np.sort(keep)
+        X_train, y_train, rows = X_train[keep], y_train[keep], rows[keep]
+    X_train, X_test = _scale(X_train, X_test)
+    if setting.kind == HUMAN:
+        given = np.asarray(data.noisy_labels[setting.label_set])[rows]
+        y_noisy = np.searchsorted(classes, given)
+        flipped = y_noisy != y_train
+    else:
+        y_noisy, flipped = flip_labels(
+            y_train, setting.rate, setting.kind, X=X_train, random_state=seed
+        )
+    return _Split(X_train, y_train, y_noisy, flipped, X_test, y_test)
+
+
+def _scale(X_train, X_test):
+    """Standardise features, or image channels, by the training rows' statistics."""
+    if X_train.ndim == 4:
+        X_train = np.asarray(X_train, dtype=np.float32)
+        X_test = np.asarray(X_test, dtype=np.float32)
+        mean = X_train.mean(axis=(0, 2, 3), keepdims=True)
+        std = X_train.std(axis=(0, 2, 3), keepdims=True) + 1e-8
+        return (X_train - mean) / std, (X_test - mean) / std
+    scaler = StandardScaler().fit(X_train)
+    return scaler.transform(X_train), scaler.transform(X_test)
+
+
+class ResultStore:
+    """Finished benchmark results in a JSON-lines file, keyed by their parameters.
+
+    Parameters
+    ----------
+    path : path or None
+        The file; None keeps nothing (every result is computed).
+    """
+
+    def __init__(self, path=None):
+        self.path = None if path is None else Path(path)
+        self.rows: dict[str, dict] = {}
+        if self.path is not None and self.path.exists():
+            for line in self.path.read_text().splitlines():
+                if line.strip():
+                    record = json.loads(line)
+                    self.rows[record["key"]] = record["result"]
+
+    @staticmethod
+    def key(context: dict) -> str:
+        """A digest of every parameter a result depends on."""
+        text = json.dumps(context, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+    def get(self, context: dict) -> MethodResult | None:
+        """The stored result for ``context``, or None."""
+        record = self.rows.get(self.key(context))
+        return None if record is None else MethodResult(**record)
+
+    def put(self, context: dict, result: MethodResult) -> None:
+        """Append a finished result (scalar figures only) to the file."""
+        record = asdict(result)
+        record["extra"] = {k: v for k, v in result.extra.items() if np.isscalar(v)}
+        key = self.key(context)
+        self.rows[key] = record
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        line = json.dumps(
+            {"key": key, "context": context, "result": record}, default=str
+        )
+        with open(self.path, "a") as handle:
+            handle.write(line + "\n")
+            handle.flush()
 
 
 def _warm_up(X, y, device) -> None:
     """One untimed epoch, so that torch's first-call costs hit no method's time."""
     n_rows = min(len(X), 256)
     CrossEntropyClassifier(max_epochs=1, device=device, random_state=0).fit(
-        StandardScaler().fit_transform(X[:n_rows]), y[:n_rows]
+        X[:n_rows], y[:n_rows]
     )
 
 
 def _run_one(
-    X,
-    y,
+    split,
     setting,
     seed,
     methods,
     max_epochs,
-    test_size,
     device,
     method_params,
     say,
     keep_scores,
+    store,
+    context,
 ) -> list[MethodResult]:
-    _, y_codes = np.unique(y, return_inverse=True)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y_codes, test_size=test_size, stratify=y_codes, random_state=seed
+    X_train, y_train, y_noisy, flipped = (
+        split.X_train,
+        split.y_true,
+        split.y_noisy,
+        split.flipped,
     )
-    scaler = StandardScaler().fit(X_train)
-    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
-    y_noisy, flipped = flip_labels(
-        y_train, setting.rate, setting.kind, X=X_train, random_state=seed
-    )
+    X_test, y_test = split.X_test, split.y_test
     # torch's threads for every method: a fit-time comparison, like a user's own
     # torch loop (a seeded fit's default would pin one thread).
     common = {
@@ -282,6 +532,11 @@ def _run_one(
     }
     rows = []
     for method in methods:
+        stored = store.get({**context, "method": method})
+        if stored is not None:
+            say(f"[{setting} seed {seed}] {method}: done before, from the results")
+            rows.append(stored)
+            continue
         say(f"[{setting} seed {seed}] {method}: training ...")
         if method == "cleanlab":
             plain = make_estimator("plain", **common, **method_params.get("plain", {}))
@@ -304,38 +559,41 @@ def _run_one(
         }
         if keep_scores:
             extra.update(scores=raw["scores"], flipped_mask=flipped)
-        rows.append(
-            MethodResult(
-                method=method,
-                noise=str(setting),
-                seed=seed,
-                test_accuracy=raw["test_accuracy"],
-                auroc=report["auroc"],
-                auprc=report["auprc"],
-                precision=precision,
-                recall=recall,
-                refined_accuracy=raw["refined_accuracy"],
-                fit_seconds=raw["fit_seconds"],
-                extra=extra,
-            )
+        result = MethodResult(
+            method=method,
+            noise=str(setting),
+            seed=seed,
+            test_accuracy=raw["test_accuracy"],
+            auroc=report["auroc"],
+            auprc=report["auprc"],
+            precision=precision,
+            recall=recall,
+            refined_accuracy=raw["refined_accuracy"],
+            fit_seconds=raw["fit_seconds"],
+            extra=extra,
         )
+        store.put({**context, "method": method}, result)
+        rows.append(result)
         say(f"[{setting} seed {seed}] {method}: done in {raw['fit_seconds']:.1f} s")
-    if "plain" in methods:
-        rows.append(
-            _plain_best_epoch(
-                X_train,
-                y_noisy,
-                flipped,
-                X_test,
-                y_test,
-                y_train,
-                setting,
-                seed,
-                common,
-                method_params,
-                say,
-            )
+    oracle_context = {**context, "method": ORACLE}
+    if "plain" in methods and store.get(oracle_context) is not None:
+        rows.append(store.get(oracle_context))
+    elif "plain" in methods:
+        oracle = _plain_best_epoch(
+            X_train,
+            y_noisy,
+            flipped,
+            X_test,
+            y_test,
+            y_train,
+            setting,
+            seed,
+            common,
+            method_params,
+            say,
         )
+        store.put(oracle_context, oracle)
+        rows.append(oracle)
     plain_seconds = next((r.fit_seconds for r in rows if r.method == "plain"), None)
     for row in rows:
         if plain_seconds and not np.isnan(row.fit_seconds):
@@ -373,7 +631,7 @@ def _plain_best_epoch(
     accuracy = np.asarray(history[:, "oracle_test_accuracy"])
     best = int(np.argmax(accuracy))
     return MethodResult(
-        method="plain (best epoch, oracle)",
+        method=ORACLE,
         noise=str(setting),
         seed=seed,
         test_accuracy=float(accuracy[best]),

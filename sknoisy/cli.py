@@ -86,6 +86,10 @@ def _benchmark(args) -> int:
         device=args.device,
         progress=None if args.quiet else stderr_progress,
         keep_scores=args.plot is not None,
+        train_size=args.train_size,
+        data_dir=args.data_dir,
+        label_file=args.label_file,
+        results_path=args.results,
     )
     summary = summarise(results)
     print(format_table(summary))
@@ -351,19 +355,39 @@ def build_parser() -> argparse.ArgumentParser:
     audit.set_defaults(run=_audit)
 
     bench = commands.add_parser(
-        "benchmark", help="compare methods side by side on data with injected noise"
+        "benchmark",
+        help="compare methods side by side on data with injected or human noise",
     )
     bench.add_argument(
         "--dataset",
         default="digits",
-        help="digits, breast_cancer, wine, iris, or a CSV path",
+        help="digits, breast_cancer, wine, iris, a CSV/Parquet path, or cifar10n "
+        "(with --data-dir)",
+    )
+    bench.add_argument(
+        "--data-dir", help="cifar10n: the folder of the CIFAR-10 python batches"
+    )
+    bench.add_argument(
+        "--label-file",
+        help="cifar10n: CIFAR-10N's CIFAR-10_human.pt (default: in --data-dir)",
+    )
+    bench.add_argument(
+        "--train-size",
+        type=_positive_int,
+        help="train on a stratified, seeded subset of this many rows",
+    )
+    bench.add_argument(
+        "--results",
+        help="JSON-lines file of finished results: a rerun resumes from it",
     )
     bench.add_argument("--target", help="target column of a CSV data set")
     bench.add_argument(
         "--noise",
         nargs="+",
         default=["symmetric:0.4"],
-        help=f"noise settings KIND:RATE, kinds {', '.join(NOISE_KINDS)}",
+        help=f"noise settings KIND:RATE (kinds {', '.join(NOISE_KINDS)}), or "
+        "human:NAME for a label set of the data (cifar10n: aggre, random1, "
+        "random2, random3, worse)",
     )
     bench.add_argument(
         "--methods",

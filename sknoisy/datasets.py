@@ -1,14 +1,18 @@
-"""Data sets for demos and benchmarks: scikit-learn's embedded ones, or a CSV file.
+"""Data sets for demos and benchmarks: scikit-learn's embedded ones, tables, image
+folders, and the user's own copy of CIFAR-10N.
 
-Nothing is downloaded: the embedded sets ship with scikit-learn.
+Nothing is downloaded: the embedded sets ship with scikit-learn, and every other
+loader reads files from a path the user gives.
 """
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import numpy as np
 from sklearn import datasets as sk_datasets
+from sklearn.utils import Bunch
 
 EMBEDDED = {
     "digits": sk_datasets.load_digits,
@@ -172,3 +176,206 @@ def image_folder(path, image_size: int = 32, grayscale: bool = False):
         return ImageFolder(path, transform=transforms.Compose(steps))
     except (FileNotFoundError, OSError) as error:
         raise ValueError(f"{path}: not an image folder: {error}") from None
+
+
+# -- CIFAR-10N -------------------------------------------------------------------
+CIFAR10N_LABEL_SETS = {
+    "aggre": "aggre_label",
+    "random1": "random_label1",
+    "random2": "random_label2",
+    "random3": "random_label3",
+    "worse": "worse_label",
+}
+"""CIFAR-10N's human label sets, by short name, and their keys in the label file."""
+
+CIFAR10_TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
+
+
+class _ArrayUnpickler(pickle.Unpickler):
+    """An unpickler that builds only numpy arrays and builtin containers.
+
+    The CIFAR-10 batches are pickles; unpickling an arbitrary pickle can run
+    code. These files need nothing but numpy's array reconstruction (and, for
+    files written by Python 3 with protocol 2, ``_codecs.encode`` for bytes), so
+    every other global is refused.
+    """
+
+    ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy.core.multiarray", "scalar"),
+        ("numpy._core.multiarray", "scalar"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("_codecs", "encode"),
+    }
+
+    def find_class(self, module, name):
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(
+                f"refusing to load {module}.{name}: a CIFAR-10 batch holds only "
+                "arrays and lists"
+            )
+        if module.startswith("numpy"):
+            # numpy 2 moved numpy.core to numpy._core; old pickles name the old one.
+            module = module.replace("numpy.core", "numpy._core")
+        return super().find_class(module, name)
+
+
+def _read_cifar_pickle(path: Path) -> dict:
+    if not path.is_file():
+        raise ValueError(
+            f"{path}: no such file; a CIFAR-10 python-version folder holds "
+            f"{', '.join(CIFAR10_TRAIN_BATCHES)}, test_batch and batches.meta."
+        )
+    try:
+        with open(path, "rb") as handle:
+            content = _ArrayUnpickler(handle, encoding="bytes").load()
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError) as error:
+        raise ValueError(f"{path}: not a CIFAR-10 python batch: {error}") from None
+    if not isinstance(content, dict):
+        raise ValueError(f"{path}: not a CIFAR-10 python batch (not a dict).")
+    return {k.decode() if isinstance(k, bytes) else k: v for k, v in content.items()}
+
+
+def _read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    batch = _read_cifar_pickle(path)
+    missing = {"data", "labels"} - set(batch)
+    if missing:
+        raise ValueError(f"{path}: not a CIFAR-10 python batch (no {sorted(missing)}).")
+    data = np.asarray(batch["data"])
+    labels = np.asarray(batch["labels"], dtype=np.int64)
+    if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
+        raise ValueError(
+            f"{path}: images must be uint8 rows of 3072 values (3 x 32 x 32); got "
+            f"{data.dtype} of shape {data.shape}."
+        )
+    if len(labels) != len(data):
+        raise ValueError(f"{path}: {len(data)} images but {len(labels)} labels.")
+    return data.reshape(-1, 3, 32, 32), labels
+
+
+def _cifar_folder(path: Path) -> Path:
+    """The folder with the batches: ``path`` or its ``cifar-10-batches-py``."""
+    nested = path / "cifar-10-batches-py"
+    return nested if nested.is_dir() else path
+
+
+def _load_human_labels(label_file: Path) -> dict[str, np.ndarray]:
+    """CIFAR-10N's label file, loaded without running pickled code."""
+    import torch
+
+    if not label_file.is_file():
+        raise ValueError(
+            f"{label_file}: no such file; CIFAR-10N's labels are the file "
+            "CIFAR-10_human.pt."
+        )
+    # weights_only=True admits tensors and containers; numpy arrays need these
+    # four globals, named as the file names them.
+    allowed = [
+        (np._core.multiarray._reconstruct, "numpy.core.multiarray._reconstruct"),
+        np._core.multiarray._reconstruct,
+        np.ndarray,
+        np.dtype,
+        type(np.dtype(np.int64)),
+    ]
+    try:
+        with torch.serialization.safe_globals(allowed):
+            content = torch.load(label_file, weights_only=True, map_location="cpu")
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise ValueError(
+            f"{label_file}: not a CIFAR-10N label file, or it holds more than "
+            f"arrays: {first}"
+        ) from None
+    if not isinstance(content, dict):
+        raise ValueError(f"{label_file}: not a CIFAR-10N label file (not a dict).")
+    wanted = {"clean_label", *CIFAR10N_LABEL_SETS.values()}
+    missing = sorted(wanted - set(content))
+    if missing:
+        raise ValueError(f"{label_file}: not a CIFAR-10N label file; no {missing}.")
+    return {k: np.asarray(content[k], dtype=np.int64).ravel() for k in sorted(wanted)}
+
+
+def load_cifar10n(cifar_dir, label_file) -> Bunch:
+    """Load the user's copy of CIFAR-10 with CIFAR-10N's human labels.
+
+    Reads the official "CIFAR-10 python version" batches (``data_batch_1`` to
+    ``data_batch_5``, ``test_batch``, ``batches.meta``) and CIFAR-10N's label file
+    ``CIFAR-10_human.pt`` (Wei et al., ICLR 2022). Nothing is downloaded, and the
+    files are unpickled without running code: only numpy arrays and builtin
+    containers are admitted.
+
+    Parameters
+    ----------
+    cifar_dir : str or Path
+        The ``cifar-10-batches-py`` folder, or the folder that contains it.
+    label_file : str or Path
+        ``CIFAR-10_human.pt``.
+
+    Returns
+    -------
+    Bunch
+        data : ndarray of shape (50000, 3, 32, 32), uint8
+            The training images, in the official order.
+        target : ndarray of shape (50000,)
+            Their clean labels.
+        human_labels : dict of str to ndarray of shape (50000,)
+            The human label sets by name (``CIFAR10N_LABEL_SETS``): ``"aggre"``
+            (about 9% wrong), ``"random1"`` to ``"random3"`` (about 17-18%),
+            ``"worse"`` (about 40%).
+        test_data : ndarray of shape (10000, 3, 32, 32), uint8
+        test_target : ndarray of shape (10000,)
+        target_names : list of str
+            The class names, e.g. ``"airplane"``.
+        DESCR : str
+
+    Raises
+    ------
+    ValueError
+        A file is missing or malformed, or the label file does not line up with
+        the images (its clean labels must equal the batches' labels).
+    """
+    folder = _cifar_folder(Path(cifar_dir))
+    parts = [_read_cifar_batch(folder / name) for name in CIFAR10_TRAIN_BATCHES]
+    data = np.concatenate([images for images, _ in parts])
+    target = np.concatenate([labels for _, labels in parts])
+    test_data, test_target = _read_cifar_batch(folder / "test_batch")
+    meta = _read_cifar_pickle(folder / "batches.meta")
+    names = [
+        n.decode() if isinstance(n, bytes) else str(n)
+        for n in meta.get("label_names", [])
+    ]
+    labels = _load_human_labels(Path(label_file))
+    for key, values in labels.items():
+        if len(values) != len(data):
+            raise ValueError(
+                f"{label_file}: {key} has {len(values)} labels but the CIFAR-10 "
+                f"folder {folder} has {len(data)} training images."
+            )
+    if not np.array_equal(labels["clean_label"], target):
+        mismatched = int(np.sum(labels["clean_label"] != target))
+        raise ValueError(
+            f"{label_file}: its clean labels differ from the images' labels in "
+            f"{mismatched} of {len(target)} rows; the label file and the CIFAR-10 "
+            "folder must be in the official training order."
+        )
+    n_classes = int(target.max()) + 1
+    if len(names) != n_classes:
+        names = [str(c) for c in range(n_classes)]
+    human = {short: labels[key] for short, key in CIFAR10N_LABEL_SETS.items()}
+    rates = ", ".join(f"{k} {np.mean(v != target):.1%}" for k, v in human.items())
+    return Bunch(
+        data=data,
+        target=target,
+        human_labels=human,
+        test_data=test_data,
+        test_target=test_target,
+        target_names=names,
+        DESCR=(
+            f"CIFAR-10N: {len(data)} CIFAR-10 training images (3x32x32, uint8) "
+            f"with human labels (wrong: {rates}) and {len(test_data)} test images "
+            "with clean labels. Wei et al., Learning with Noisy Labels Revisited: "
+            "A Study Using Real-World Human Annotations, ICLR 2022."
+        ),
+    )

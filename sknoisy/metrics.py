@@ -88,7 +88,9 @@ def detection_report(flipped, scores, threshold=0.5) -> dict[str, float]:
     dict
         ``auroc``, ``auprc``, ``precision``, ``recall`` (at ``threshold``),
         ``precision_at_k`` and ``recall_at_k`` (k = number of flipped rows),
-        ``flagged`` (rows above the threshold) and ``flipped`` (true errors).
+        ``above_threshold`` (rows scored above the threshold) and ``flipped``
+        (true errors). A method's own flags are its ``label_issues_``, which
+        need not be the rows above a threshold.
     """
     precision, recall = precision_recall_at_threshold(flipped, scores, threshold)
     precision_k, recall_k = precision_recall_at_k(flipped, scores)
@@ -100,6 +102,6 @@ def detection_report(flipped, scores, threshold=0.5) -> dict[str, float]:
         "recall": recall,
         "precision_at_k": precision_k,
         "recall_at_k": recall_k,
-        "flagged": int(np.sum(score_values > threshold)),
+        "above_threshold": int(np.sum(score_values > threshold)),
         "flipped": int(flipped_mask.sum()),
     }

@@ -144,3 +144,12 @@ def test_invalid_method_parameters(params, match, small_data):
     X, y = small_data
     with pytest.raises(ValueError, match=match):
         ALRClassifier(**params).fit(X, y)
+
+
+@pytest.mark.parametrize(("warmup", "expected"), [(0, 0), (2, 2), (50, 4)])
+def test_warmup_epochs_are_reported_as_run(warmup, expected, small_data):
+    X, y = small_data
+    clf = ALRClassifier(**FAST, warmup_epochs=warmup, random_state=0).fit(X, y)
+    assert clf.warmup_epochs_ == expected
+    refining = clf.net_.history[:, "refining"]
+    assert refining == [epoch > expected for epoch in range(1, 5)]

@@ -242,3 +242,6 @@ def test_diverging_training_is_a_clear_error(clf):
     clf.set_params(module=Diverging)
     with pytest.raises(ValueError, match=r"non-finite.*epoch 1"):
         clf.fit(X_OK, Y_OK)
+    # A failed fit keeps no per-sample training state on the net.
+    assert not hasattr(clf.net_, "targets_")
+    assert not hasattr(clf.net_, "sample_state_names_")

@@ -56,3 +56,111 @@ def test_image_folder(tmp_path):
     assert tuple(x.shape) == (1, 8, 8) and 0 <= float(x.min()) <= float(x.max()) <= 1
     with pytest.raises(ValueError, match="not an image folder"):
         image_folder(tmp_path / "nothing")
+
+
+# -- CIFAR-10N, in small synthetic files of the official formats ------------------
+def write_cifar(root, per_batch=4, seed=0):
+    """A ``cifar-10-batches-py`` folder and a CIFAR-10N label file, tiny."""
+    import pickle
+
+    import torch
+
+    rng = np.random.default_rng(seed)
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    clean = []
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        labels = rng.integers(0, 10, per_batch)
+        batch = {
+            b"batch_label": name.encode(),
+            b"labels": [int(v) for v in labels],
+            b"data": rng.integers(0, 256, (per_batch, 3072), dtype=np.uint8),
+            b"filenames": [f"{name}_{i}.png".encode() for i in range(per_batch)],
+        }
+        (folder / name).write_bytes(pickle.dumps(batch, protocol=2))
+        if name != "test_batch":
+            clean.append(labels)
+    meta = {b"label_names": [f"class{c}".encode() for c in range(10)]}
+    (folder / "batches.meta").write_bytes(pickle.dumps(meta, protocol=2))
+    clean = np.concatenate(clean).astype(np.int64)
+    human = {"clean_label": clean}
+    for key in ("aggre_label", "random_label1", "random_label2", "random_label3"):
+        human[key] = np.where(rng.random(len(clean)) < 0.2, (clean + 1) % 10, clean)
+    human["worse_label"] = (clean + 1) % 10
+    torch.save(human, root / "CIFAR-10_human.pt")
+    return folder, root / "CIFAR-10_human.pt", human
+
+
+def test_cifar10n_loads_images_and_every_label_set(tmp_path):
+    from sknoisy.datasets import load_cifar10n
+
+    folder, label_file, human = write_cifar(tmp_path)
+    for where in (tmp_path, folder):  # the folder, or the one that holds it
+        data = load_cifar10n(where, label_file)
+        assert data.data.shape == (20, 3, 32, 32) and data.data.dtype == np.uint8
+        assert data.test_data.shape == (4, 3, 32, 32)
+        np.testing.assert_array_equal(data.target, human["clean_label"])
+        assert set(data.human_labels) == {"aggre", "random1", "random2", "random3"} | {
+            "worse"
+        }
+        np.testing.assert_array_equal(data.human_labels["worse"], human["worse_label"])
+        assert data.target_names[3] == "class3"
+    # The channel planes: the first 1024 values of a row are the red plane.
+    import pickle
+
+    raw = pickle.loads((folder / "data_batch_1").read_bytes(), encoding="bytes")
+    np.testing.assert_array_equal(data.data[0, 0].ravel(), raw[b"data"][0, :1024])
+
+
+def test_cifar10n_errors_name_the_problem(tmp_path):
+    import torch
+
+    from sknoisy.datasets import load_cifar10n
+
+    folder, label_file, human = write_cifar(tmp_path)
+    with pytest.raises(ValueError, match=r"CIFAR-10_human\.pt"):
+        load_cifar10n(folder, tmp_path / "missing.pt")
+    with pytest.raises(ValueError, match="data_batch_1: no such file"):
+        load_cifar10n(tmp_path / "elsewhere", label_file)
+    short = {k: v[:-1] for k, v in human.items()}
+    torch.save(short, tmp_path / "short.pt")
+    with pytest.raises(ValueError, match="has 19 labels but"):
+        load_cifar10n(folder, tmp_path / "short.pt")
+    shuffled = {k: v[::-1].copy() for k, v in human.items()}
+    torch.save(shuffled, tmp_path / "shuffled.pt")
+    with pytest.raises(ValueError, match="official training order"):
+        load_cifar10n(folder, tmp_path / "shuffled.pt")
+    torch.save({"clean_label": human["clean_label"]}, tmp_path / "partial.pt")
+    with pytest.raises(ValueError, match="aggre_label"):
+        load_cifar10n(folder, tmp_path / "partial.pt")
+
+
+class _Payload:
+    """A pickle that would create a file when loaded."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+def test_cifar10n_files_cannot_run_code(tmp_path):
+    import pickle
+
+    import torch
+
+    from sknoisy.datasets import load_cifar10n
+
+    folder, label_file, human = write_cifar(tmp_path)
+    marker = tmp_path / "pwned"
+    hostile = {b"data": _Payload(marker), b"labels": [0]}
+    (folder / "data_batch_2").write_bytes(pickle.dumps(hostile, protocol=2))
+    with pytest.raises(ValueError, match="refusing to load"):
+        load_cifar10n(folder, label_file)
+    assert not marker.exists()
+    folder, label_file, human = write_cifar(tmp_path / "second")
+    torch.save({**human, "extra": _Payload(marker)}, tmp_path / "hostile.pt")
+    with pytest.raises(ValueError, match="holds more than arrays"):
+        load_cifar10n(folder, tmp_path / "hostile.pt")
+    assert not marker.exists()

@@ -54,7 +54,7 @@ def test_refined_label_accuracy():
 
 def test_report_has_every_figure():
     report = detection_report(FLIPPED, SCORES)
-    assert report["flagged"] == 3 and report["flipped"] == 3
+    assert report["above_threshold"] == 3 and report["flipped"] == 3
     assert set(report) >= {"auroc", "auprc", "precision", "recall", "precision_at_k"}
 
 

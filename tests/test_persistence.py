@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 import torch
 
+from sknoisy._data import IndexedTensorDataset
+
 from .conftest import ESTIMATORS, FAST
 
 
@@ -45,7 +47,9 @@ def test_fitted_public_attributes_are_numpy(fitted):
 def test_pickled_model_holds_no_training_state(fitted):
     clf, _ = fitted
     # What the net declares as its per-sample state is gone after fit.
-    declared = {"targets_", *clf.net_.sample_state(torch.zeros(3, dtype=torch.long))}
+    targets = torch.zeros(3, dtype=torch.long)
+    data = IndexedTensorDataset(torch.zeros(3, 8))
+    declared = {"targets_", *clf.net_.sample_state(targets, data)}
     assert not declared & set(vars(clf.net_))
     assert not hasattr(clf.net_, "sample_state_names_")
 

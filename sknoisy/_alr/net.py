@@ -56,7 +56,7 @@ class ALRNet(IndexedNet):
         self.entropy_gating = entropy_gating
         self.label_wave_window = label_wave_window
 
-    def sample_state(self, targets):
+    def sample_state(self, targets, dataset):
         auto = self.warmup_epochs == "auto"
         return {
             "soft_labels_": F.one_hot(targets, len(self.classes)).float(),

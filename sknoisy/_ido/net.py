@@ -105,7 +105,7 @@ class WrongEventNet(IndexedNet):
         self.entropy_term = entropy_term
 
     # -- per-sample state ------------------------------------------------------
-    def sample_state(self, targets):
+    def sample_state(self, targets, dataset):
         n_samples = len(targets)
         return {
             "wrong_events_": torch.zeros(
@@ -120,7 +120,7 @@ class WrongEventNet(IndexedNet):
                 snapshot=self._snapshot,
             ),
             "table_": None,
-            "views_": None,
+            "views_": self._fitted_views(dataset),
         }
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
@@ -130,7 +130,6 @@ class WrongEventNet(IndexedNet):
         )
         self.stage_ = 1
         self.base_epoch_ = None
-        self.views_ = self._fitted_views(X)
 
     def _fitted_views(self, dataset):
         """The views, cloned and fitted on the training features if they fit."""
