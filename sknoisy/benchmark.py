@@ -1,7 +1,9 @@
-"""Side-by-side benchmark of label-noise methods on data with injected noise.
+"""Side-by-side benchmark of label-noise methods, on injected or human label noise.
 
 Every method in one run sees the same split, the same noisy labels, the same
-network and the same number of epochs. Methods:
+network and the same number of epochs. The noise is injected into the training
+labels (``"symmetric:0.4"``), or it comes with the data, as CIFAR-10N's human
+label sets (``"human:aggre"``, with ``dataset="cifar10n"``). Methods:
 
 ``plain``
     :class:`~sknoisy.CrossEntropyClassifier`; scores ``1 - p(given label)``.
