@@ -215,27 +215,27 @@ class _EpochOracle(Callback):
         net.history.record("oracle_auroc", detection_auroc(self.flipped, scores))
 
 
-def _sknoisy_result(name, estimator, X_train, y_noisy, X_test, y_test, y_train):
+def _sknoisy_result(name, estimator, split):
     start = time.perf_counter()
-    estimator.fit(X_train, y_noisy)
+    estimator.fit(split.X_train, split.y_noisy)
     seconds = time.perf_counter() - start
     return _result(
         name,
         estimator.noise_scores_,
         estimator.label_issues_,
         estimator.refined_labels_,
-        float(np.mean(estimator.predict(X_test) == y_test)),
+        float(np.mean(estimator.predict(split.X_test) == split.y_test)),
         seconds,
-        y_train,
+        split.y_true,
     )
 
 
-def _cleanlab_result(plain, X_train, y_noisy, X_test, y_test, y_train, seed):
+def _cleanlab_result(plain, split, seed):
     from cleanlab.classification import CleanLearning
 
     learner = CleanLearning(clf=plain, cv_n_folds=5, seed=seed, verbose=False)
     start = time.perf_counter()
-    learner.fit(X_train, y_noisy)
+    learner.fit(split.X_train, split.y_noisy)
     seconds = time.perf_counter() - start
     issues = learner.get_label_issues()
     flagged = issues["is_label_issue"].to_numpy()
@@ -245,9 +245,9 @@ def _cleanlab_result(plain, X_train, y_noisy, X_test, y_test, y_train, seed):
         1 - issues["label_quality"].to_numpy(),
         flagged,
         refined,
-        float(np.mean(learner.predict(X_test) == y_test)),
+        float(np.mean(learner.predict(split.X_test) == split.y_test)),
         seconds,
-        y_train,
+        split.y_true,
     )
 
 
@@ -517,13 +517,7 @@ def _run_one(
     store,
     context,
 ) -> list[MethodResult]:
-    X_train, y_train, y_noisy, flipped = (
-        split.X_train,
-        split.y_true,
-        split.y_noisy,
-        split.flipped,
-    )
-    X_test, y_test = split.X_test, split.y_test
+    flipped = split.flipped
     # torch's threads for every method: a fit-time comparison, like a user's own
     # torch loop (a seeded fit's default would pin one thread).
     common = {
@@ -542,16 +536,12 @@ def _run_one(
         say(f"[{setting} seed {seed}] {method}: training ...")
         if method == "cleanlab":
             plain = make_estimator("plain", **common, **method_params.get("plain", {}))
-            raw = _cleanlab_result(
-                plain, X_train, y_noisy, X_test, y_test, y_train, seed
-            )
+            raw = _cleanlab_result(plain, split, seed)
         else:
             estimator = make_estimator(
                 method, **common, **method_params.get(method, {})
             )
-            raw = _sknoisy_result(
-                method, estimator, X_train, y_noisy, X_test, y_test, y_train
-            )
+            raw = _sknoisy_result(method, estimator, split)
         report = detection_report(flipped, raw["scores"])
         precision, recall = _flag_precision_recall(flipped, raw["flagged"])
         extra = {
@@ -577,24 +567,12 @@ def _run_one(
         store.put({**context, "method": method}, result)
         rows.append(result)
         say(f"[{setting} seed {seed}] {method}: done in {raw['fit_seconds']:.1f} s")
-    oracle_context = {**context, "method": ORACLE}
-    if "plain" in methods and store.get(oracle_context) is not None:
-        rows.append(store.get(oracle_context))
-    elif "plain" in methods:
-        oracle = _plain_best_epoch(
-            X_train,
-            y_noisy,
-            flipped,
-            X_test,
-            y_test,
-            y_train,
-            setting,
-            seed,
-            common,
-            method_params,
-            say,
-        )
-        store.put(oracle_context, oracle)
+    if "plain" in methods:
+        oracle_context = {**context, "method": ORACLE}
+        oracle = store.get(oracle_context)
+        if oracle is None:
+            oracle = _plain_best_epoch(split, setting, seed, common, method_params, say)
+            store.put(oracle_context, oracle)
         rows.append(oracle)
     plain_seconds = next((r.fit_seconds for r in rows if r.method == "plain"), None)
     for row in rows:
@@ -610,25 +588,15 @@ def _flag_precision_recall(flipped, flagged) -> tuple[float, float]:
     return float(precision), float(recall)
 
 
-def _plain_best_epoch(
-    X_train,
-    y_noisy,
-    flipped,
-    X_test,
-    y_test,
-    y_train,
-    setting,
-    seed,
-    common,
-    method_params,
-    say,
-) -> MethodResult:
+def _plain_best_epoch(split, setting, seed, common, method_params, say):
     say(f"[{setting} seed {seed}] plain, evaluated every epoch (oracle) ...")
-    oracle = _EpochOracle(X_train, y_noisy, flipped, X_test, y_test)
+    oracle = _EpochOracle(
+        split.X_train, split.y_noisy, split.flipped, split.X_test, split.y_test
+    )
     estimator = make_estimator(
         "plain", **common, **method_params.get("plain", {}), callbacks=[oracle]
     )
-    estimator.fit(X_train, y_noisy)
+    estimator.fit(split.X_train, split.y_noisy)
     history = estimator.net_.history
     accuracy = np.asarray(history[:, "oracle_test_accuracy"])
     best = int(np.argmax(accuracy))

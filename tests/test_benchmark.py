@@ -166,15 +166,7 @@ def test_a_method_s_flags_are_its_label_issues():
     data, _ = human_data()
     split = _prepare_split(data, NoiseSetting.parse("human:crowd"), 0, 0.3, None)
     clf = CrossEntropyClassifier(max_epochs=3, random_state=0)
-    raw = _sknoisy_result(
-        "plain",
-        clf,
-        split.X_train,
-        split.y_noisy,
-        split.X_test,
-        split.y_test,
-        split.y_true,
-    )
+    raw = _sknoisy_result("plain", clf, split)
     np.testing.assert_array_equal(raw["flagged"], clf.label_issues_)
     # Here the rule differs from a threshold on the scores, so the test can fail.
     assert ((clf.noise_scores_ > 0.5) != clf.label_issues_).any()
