@@ -36,8 +36,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback
 
-from ._data import validate_input
-from ._net import IndexedNet
+from ._data import channel_statistics, validate_input
+from ._net import IndexedNet, TrainingInterrupted
 from ._runtime import (
     check_device,
     resolve_seed,
@@ -45,6 +45,7 @@ from ._runtime import (
     thread_count,
     torch_threads,
 )
+from .exceptions import ShortTrainingWarning, UnidentifiableNoiseWarning
 from .modules import MLP, SmallCNN
 
 NET_PARAM_PREFIXES = (
@@ -55,6 +56,8 @@ NET_PARAM_PREFIXES = (
     "callbacks__",
 )
 """skorch parameter prefixes that pass through to the net."""
+
+_BY_EARLY_STOPPING = ", by early stopping"
 
 UNIDENTIFIABLE_FLAG_SHARE = 0.75
 """Warn when at least this share of the random-label error rate is flagged."""
@@ -91,6 +94,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         "optimizer": [callable],
         "device": [str, torch.device],
         "mixed_precision": ["boolean"],
+        "normalize_images": ["boolean"],
         "n_threads": [
             StrOptions({"auto"}),
             None,
@@ -114,6 +118,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         optimizer=torch.optim.Adam,
         device="cpu",
         mixed_precision=False,
+        normalize_images=True,
         n_threads="auto",
         callbacks=None,
         train_split=None,
@@ -130,6 +135,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         self.optimizer = optimizer
         self.device = device
         self.mixed_precision = mixed_precision
+        self.normalize_images = normalize_images
         self.n_threads = n_threads
         self.callbacks = callbacks
         self.train_split = train_split
@@ -163,6 +169,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
     def _check_params(self) -> None:
         """The checks ``_parameter_constraints`` cannot express (run by ``fit``)."""
         _check_net_param_names(self._net_params())
+        _check_batch_sizes(self._net_params())
         _check_hidden_layer_sizes(self.hidden_layer_sizes)
         _check_callbacks(self.callbacks)
         check_device(self.device)
@@ -176,13 +183,18 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X, y=None):
         """Train the network on ``(X, y)`` and score every training label.
 
+        ``fit`` is atomic: if it fails or is interrupted (``KeyboardInterrupt``),
+        the estimator is left as it was before the call, with its previous fit
+        intact, or unfitted.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features) or (n_samples, ...), or Dataset
             Training features: a numpy array or DataFrame, an image array
-            ``(n_samples, channels, height, width)``, or a torch ``Dataset``
-            (e.g. ``ImageFolder``, skorch's ``SliceDataset``) whose items are
-            ``(x, y)`` pairs or bare tensors ``x``, streamed from disk.
+            ``(n_samples, channels, height, width)`` of pixel values (uint8, or
+            floats in [0, 1]), or a torch ``Dataset`` (e.g. ``ImageFolder``,
+            skorch's ``SliceDataset``) whose items are ``(x, y)`` pairs or bare
+            tensors ``x``, streamed from disk.
         y : array-like of shape (n_samples,), default=None
             Given labels, possibly wrong; any label type. Required for arrays;
             for a Dataset, None takes its ``targets`` attribute or its items'
@@ -193,21 +205,126 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
+        previous = _fitted_attributes(self)
+        # A fit starts from a clean slate: nothing of the previous fit leaks into
+        # the new one, and a failure puts the previous fit back whole.
+        _restore_fitted_attributes(self, {})
+        try:
+            self._fit(X, y)
+        except TrainingInterrupted:
+            _restore_fitted_attributes(self, previous)
+            raise KeyboardInterrupt(
+                f"{type(self).__name__}.fit was interrupted; the estimator is as it "
+                "was before fit."
+            ) from None
+        except BaseException:
+            _restore_fitted_attributes(self, previous)
+            raise
+        return self
+
+    def _fit(self, X, y) -> None:
+        """The fit itself; :meth:`fit` undoes what it set if it raises."""
         self._check_params()
         data, y_encoded = self._validate_training_data(X, y)
+        self._check_training_setup(len(data))
+        self._warn_if_budget_short()
         seed = resolve_seed(self.random_state)
         with seeded_torch(seed, self.device), torch_threads(self._thread_count()):
             self.net_ = self._build_net(len(self.classes_), seed).initialize()
             try:
                 self._check_module_output(data)
                 self.net_.partial_fit(data, y_encoded)
+                self.trained_rows_ = self.net_.trained_.cpu().numpy()
+                if not self.trained_rows_.any():
+                    raise ValueError(
+                        "No row reached a training batch: with "
+                        "iterator_train__drop_last=True every epoch was shorter "
+                        "than one batch. Lower batch_size or keep the last batch."
+                    )
                 # The fitted model's view of its own training rows, computed once.
                 train_proba = self._predicted_proba(data)
                 self._collect_fitted_state(y_encoded, train_proba)
             finally:  # also when training fails: no per-sample state is kept
                 self.net_.release_sample_state()
         self._warn_if_unidentifiable(y_encoded, train_proba.argmax(axis=1))
-        return self
+
+    def _check_training_setup(self, n_samples: int) -> None:
+        """Refuse, before training, the skorch settings that cannot work here."""
+        for item in self.callbacks or []:
+            callback = item[1] if isinstance(item, tuple) else item
+            monitor = getattr(callback, "monitor", None)
+            if (
+                self.train_split is None
+                and isinstance(monitor, str)
+                and monitor.startswith("valid_")
+            ):
+                raise ValueError(
+                    f"{type(callback).__name__} monitors {monitor!r}, which needs a "
+                    "validation split, but train_split=None trains on every row. "
+                    "Pass e.g. train_split=skorch.dataset.ValidSplit(5), or monitor "
+                    "'train_loss'."
+                )
+        params = self._net_params()
+        batch_size = params.get("iterator_train__batch_size", self.batch_size)
+        if params.get("iterator_train__drop_last") and batch_size not in (-1,):
+            if n_samples < batch_size:
+                raise ValueError(
+                    f"iterator_train__drop_last=True drops every batch: "
+                    f"{n_samples} rows are fewer than batch_size={batch_size}."
+                )
+
+    def _warn_if_budget_short(self) -> None:
+        """Warn when ``max_epochs`` is too short for the method (hook)."""
+
+    def _warn_short_training(self, message: str) -> None:
+        warnings.warn(message, ShortTrainingWarning, stacklevel=5)
+
+    def _refined_codes(self, y_encoded, train_proba, candidates, proposals):
+        """Refined labels (class indices): where the model's evidence clears the bar.
+
+        ``relabel="odds"`` keeps the given label unless the row is a
+        ``candidate`` for relabelling and the final model's posterior odds for
+        its most likely other class ``j`` beat the given label ``y`` under
+        uniform label noise at the method's own noise-rate estimate ``r`` (the
+        share of candidates)::
+
+            p_j * r / (C - 1) > p_y * (1 - r)
+
+        so a model that is unsure, or a data set the method finds nearly clean,
+        keeps the given labels. ``relabel="always"`` gives every candidate the
+        method's own proposal (``proposals``, class indices), as the papers'
+        rules do.
+        """
+        if self.relabel == "always":
+            return np.where(candidates, proposals, y_encoded)
+        n_samples, n_classes = train_proba.shape
+        rows = np.arange(n_samples)
+        others = train_proba.copy()
+        others[rows, y_encoded] = -np.inf
+        alternative = others.argmax(axis=1)
+        rate = float(np.clip(np.mean(candidates), 1e-6, 1 - 1e-6))
+        prior_odds = rate / ((n_classes - 1) * (1 - rate))
+        favoured = (
+            train_proba[rows, alternative] * prior_odds > train_proba[rows, y_encoded]
+        )
+        return np.where(candidates & favoured, alternative, y_encoded)
+
+    def _final_model_scores(self, y_encoded, train_proba):
+        """Scores from the final model alone, as confident learning reads it.
+
+        The fallback for rows a method never trained on (held out by
+        ``train_split``) and for training that ended before a method's own
+        scores exist: ``noise = 1 - p(given label)``, the refined label the
+        predicted class, an issue where the two labels differ.
+
+        Returns
+        -------
+        noise_scores, refined, label_issues : ndarray of shape (n_samples,)
+            ``refined`` as class indices.
+        """
+        given = train_proba[np.arange(len(y_encoded)), y_encoded]
+        refined = train_proba.argmax(axis=1)
+        return 1.0 - given, refined, refined != y_encoded
 
     def _warn_if_unidentifiable(self, y_encoded, predictions) -> None:
         """Warn when the given labels carry too little signal to find the noise.
@@ -231,8 +348,8 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
                 f"{kappa:.2f}: the labels may carry too little signal for the noise "
                 "to be identified; treat noise_scores_ and refined_labels_ with "
                 "caution.",
-                UserWarning,
-                stacklevel=4,
+                UnidentifiableNoiseWarning,
+                stacklevel=5,
             )
 
     def _validate_training_data(self, X, y):
@@ -249,8 +366,17 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
                 f"labels from right ones; y has only one: {classes.tolist()}."
             )
         self.classes_ = classes
+        self._fit_channel_statistics(data)
         y_encoded = y_encoded.astype(np.int64)
         return data.with_targets(y_encoded), y_encoded
+
+    def _fit_channel_statistics(self, data) -> None:
+        """``channel_mean_``/``channel_std_`` of image input; checks pixel range."""
+        if not (self._image_input and self.normalize_images):
+            return
+        mean, std, low, high = channel_statistics(data)
+        _check_pixel_range(low, high, "the training images")
+        self.channel_mean_, self.channel_std_ = mean, std
 
     @property
     def _image_input(self) -> bool:
@@ -340,6 +466,8 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
             "iterator_train__shuffle": True,
             "seed": seed,
             "mixed_precision": self.mixed_precision,
+            "channel_mean": getattr(self, "channel_mean_", None),
+            "channel_std": getattr(self, "channel_std_", None),
             **self._module_params(n_classes),
             **other_params,
             **self._method_net_params(),
@@ -358,7 +486,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
 
     # -- predict -----------------------------------------------------------------
     def __sklearn_is_fitted__(self) -> bool:
-        # Set last by fit: a fit that failed part-way leaves the estimator unfitted.
+        # fit is atomic: noise_scores_ exists exactly when a fit has completed.
         return hasattr(self, "noise_scores_")
 
     def _predicted_proba(self, data) -> np.ndarray:
@@ -381,6 +509,10 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         data, _ = validate_input(self, X, reset=False)
+        if hasattr(self, "channel_mean_") and data.features is not None:
+            pixels = data.features
+            if pixels.dtype != torch.uint8 and len(pixels):
+                _check_pixel_range(float(pixels.min()), float(pixels.max()), "X")
         with torch_threads(self._thread_count()):
             return self._predicted_proba(data)
 
@@ -399,6 +531,18 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(proba, axis=1)]
 
 
+def _fitted_attributes(estimator) -> dict:
+    """The estimator's fitted state: every attribute whose name ends in ``_``."""
+    return {k: v for k, v in vars(estimator).items() if k.endswith("_")}
+
+
+def _restore_fitted_attributes(estimator, fitted: dict) -> None:
+    """Put back a fitted state saved by :func:`_fitted_attributes`."""
+    for name in _fitted_attributes(estimator):
+        delattr(estimator, name)
+    vars(estimator).update(fitted)
+
+
 def _check_hidden_layer_sizes(hidden_layer_sizes) -> None:
     sizes = list(hidden_layer_sizes)
     if not all(
@@ -409,6 +553,17 @@ def _check_hidden_layer_sizes(hidden_layer_sizes) -> None:
             "hidden_layer_sizes must hold one positive int per hidden layer, e.g. "
             f"(256, 256); got {hidden_layer_sizes!r}."
         )
+
+
+def _check_batch_sizes(net_params: dict) -> None:
+    for name in ("iterator_train__batch_size", "iterator_valid__batch_size"):
+        value = net_params.get(name, 1)
+        valid = isinstance(value, Integral) and not isinstance(value, bool)
+        if not valid or (value < 1 and value != -1):
+            raise ValueError(
+                f"{name} must be a positive int, or -1 for the whole data set; got "
+                f"{value!r}."
+            )
 
 
 def _check_callbacks(callbacks) -> None:
@@ -429,6 +584,17 @@ def _check_net_param_names(net_params: dict) -> None:
             f"Unexpected keyword argument(s) {unknown}; besides the named "
             f"parameters only skorch's prefixed ones are accepted: "
             f"{', '.join(p + '*' for p in NET_PARAM_PREFIXES)}."
+        )
+
+
+def _check_pixel_range(low: float, high: float, what: str) -> None:
+    """Images to standardise must be pixel values: uint8, or floats in [0, 1]."""
+    if low < 0 or high > 1:
+        raise ValueError(
+            f"{what} have values in [{low:.3g}, {high:.3g}], but images are "
+            "standardised per channel from pixel values: uint8, or floats in [0, 1] "
+            "(e.g. torchvision's ToTensor() without Normalize). Pass pixel values, "
+            "or normalize_images=False to feed the module the values as they are."
         )
 
 

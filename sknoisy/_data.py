@@ -1,4 +1,5 @@
-"""Training data as sknoisy sees it: validated, in float32, and indexed by row.
+"""Training data as sknoisy sees it: validated, in float32 (8-bit images as they
+are), and indexed by row.
 
 Both methods keep per-sample state (wrong-event counters, soft labels) indexed by
 the sample's row in the data passed to ``fit``. Every training batch therefore
@@ -149,7 +150,11 @@ class IndexedDataset(Dataset):
 
     def first_inputs(self, n: int) -> torch.Tensor:
         """The inputs of the first ``n`` items, stacked into one batch."""
-        return torch.stack([item_input(self.dataset[i]) for i in range(n)])
+        return self.inputs_at(range(n))
+
+    def inputs_at(self, rows) -> torch.Tensor:
+        """The inputs of the items at ``rows``, stacked into one batch."""
+        return torch.stack([item_input(self.dataset[int(i)]) for i in rows])
 
     def with_targets(self, y) -> IndexedDataset:
         """The same dataset with encoded targets ``y``."""
@@ -209,20 +214,71 @@ def validate_input(estimator, X, y=None, *, reset: bool):
             raise ValueError("X is an empty dataset.")
         data = IndexedDataset(X)
     else:
+        # 8-bit images stay 8-bit (a quarter of the memory); the net converts
+        # each batch to pixel values in [0, 1] on the device.
+        uint8_images = getattr(X, "dtype", None) == np.uint8 and np.ndim(X) == 4
         checked = validate_data(
             estimator,
             X,
             y if reset else "no_validation",
             reset=reset,
-            dtype=(np.float32, np.float64),
+            dtype=np.uint8 if uint8_images else (np.float32, np.float64),
             ensure_min_samples=2 if reset else 1,
             allow_nd=True,
         )
         X, y = checked if reset else (checked, None)
-        data = IndexedTensorDataset(torch.as_tensor(as_float32(X)))
+        X = np.ascontiguousarray(X) if uint8_images else as_float32(X)
+        data = IndexedTensorDataset(torch.as_tensor(X))
     if not reset:
         _check_sample_shape(estimator, data.sample_shape)
     return data, y
+
+
+def as_pixels(x: torch.Tensor) -> torch.Tensor:
+    """A batch as floats: 8-bit images ``(n, C, H, W)`` scaled to pixel values in
+    [0, 1], other 8-bit inputs converted as they are; floats unchanged."""
+    if x.dtype != torch.uint8:
+        return x
+    return x.float().div_(255) if x.ndim == 4 else x.float()
+
+
+CHANNEL_SAMPLE = 1024
+"""Items of a Dataset read to estimate its images' channel statistics."""
+
+
+def channel_statistics(data) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Per-channel mean and std of an indexed image dataset's pixel values.
+
+    In-memory images are read whole (in chunks); a streamed Dataset by
+    :data:`CHANNEL_SAMPLE` items spread evenly over it, so that fitting never
+    reads a large Dataset twice.
+
+    Returns
+    -------
+    mean, std : ndarray of shape (channels,)
+    low, high : float
+        The smallest and largest pixel value seen.
+    """
+    features = data.features
+    if features is not None:
+        chunks = torch.split(features, 4096)
+        n_rows = len(features)
+    else:
+        n_rows = min(len(data), CHANNEL_SAMPLE)
+        picks = np.linspace(0, len(data) - 1, n_rows).round().astype(int)
+        chunks = [data.inputs_at(picks)]
+    total = total_sq = 0.0
+    low, high = np.inf, -np.inf
+    for chunk in chunks:
+        pixels = as_pixels(chunk).double()
+        total = total + pixels.sum(dim=(0, 2, 3))
+        total_sq = total_sq + pixels.square().sum(dim=(0, 2, 3))
+        low = min(low, float(pixels.min()))
+        high = max(high, float(pixels.max()))
+    count = n_rows * int(np.prod(chunks[0].shape[2:]))
+    mean = (total / count).numpy()
+    std = np.sqrt(np.maximum((total_sq / count).numpy() - mean**2, 0.0))
+    return mean, np.maximum(std, 1e-6), low, high
 
 
 def _check_sample_shape(estimator, shape) -> None:

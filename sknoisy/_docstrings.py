@@ -26,6 +26,14 @@ _NETWORK_PARAMETERS = """module : torch.nn.Module class or instance, default=Non
     mixed_precision : bool, default=False
         Run the network's forward passes under bfloat16 autocast (faster on
         recent GPUs); logits, losses and per-sample state stay float32.
+    normalize_images : bool, default=True
+        For images ``(n_samples, channels, height, width)`` given as pixel values
+        (uint8, or floats in [0, 1]): standardise each channel by the training
+        images' mean and std inside the network's forward pass, after any
+        augmentation, so that augmentations work on pixel values. False passes
+        images to the module as they are (8-bit ones scaled to [0, 1]); floats
+        outside [0, 1] then need your own ``views`` for
+        :class:`WrongEventClassifier`.
     n_threads : "auto", int or None, default="auto"
         torch's CPU threads during ``fit`` and ``predict`` (restored afterwards).
         On CPU, results are bit-identical only at equal thread counts, and joblib's
@@ -59,6 +67,9 @@ _FITTED_ATTRIBUTES = """classes_ : ndarray of shape (n_classes,)
         Number of features (channels, for images) seen during ``fit``.
     input_shape_ : tuple of int
         Shape of one training sample, e.g. ``(64,)`` or ``(3, 32, 32)``.
+    channel_mean_, channel_std_ : ndarray of shape (channels,)
+        The training images' per-channel pixel mean and std that standardise
+        every batch; only for images with ``normalize_images=True``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of the features, when ``X`` has string column names.
     net_ : skorch.NeuralNetClassifier
@@ -73,8 +84,16 @@ _FITTED_ATTRIBUTES = """classes_ : ndarray of shape (n_classes,)
         Per training row, whether the method calls its label wrong, by the
         method's own rule (see Notes)."""
 
+_RELABEL_PARAMETER = """relabel : {"odds", "always"}, default="odds"
+        How ``refined_labels_`` treats the rows the method would relabel.
+        ``"odds"`` keeps the given label unless the final model's posterior odds
+        for another class beat it under uniform noise at the method's own noise
+        estimate (see Notes), so an unsure model keeps the given labels;
+        ``"always"`` relabels every such row by the model, as the paper does."""
+
 DOCSTRING_FRAGMENTS = {
     "network_parameters": _NETWORK_PARAMETERS,
+    "relabel_parameter": _RELABEL_PARAMETER,
     "fitted_attributes": _FITTED_ATTRIBUTES,
 }
 

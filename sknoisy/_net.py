@@ -26,11 +26,23 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 from skorch import NeuralNetClassifier
+from skorch.callbacks import EarlyStopping
 from skorch.dataset import get_len, unpack_data
 from skorch.utils import to_tensor
 from torch.utils.data import DataLoader
 
-from ._data import FEATURES, SAMPLE_INDEX, TensorBatchIterator, as_indexed, tensor_rows
+from ._data import (
+    FEATURES,
+    SAMPLE_INDEX,
+    TensorBatchIterator,
+    as_indexed,
+    as_pixels,
+    tensor_rows,
+)
+
+
+class TrainingInterrupted(Exception):
+    """The user interrupted training (skorch would swallow a KeyboardInterrupt)."""
 
 
 class IndexedNet(NeuralNetClassifier):
@@ -45,12 +57,26 @@ class IndexedNet(NeuralNetClassifier):
     mixed_precision : bool, default=False
         Run the module's forward passes under bfloat16 autocast; logits, losses
         and per-sample state stay float32.
+    channel_mean, channel_std : sequence of float or None, default=None
+        Standardise image batches per channel, ``(x - mean) / std``, after any
+        views and before the module; None passes them as they are. 8-bit images
+        are always scaled to pixel values in [0, 1] first.
     """
 
-    def __init__(self, *args, seed=None, mixed_precision=False, **kwargs):
+    def __init__(
+        self,
+        *args,
+        seed=None,
+        mixed_precision=False,
+        channel_mean=None,
+        channel_std=None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.seed = seed
         self.mixed_precision = mixed_precision
+        self.channel_mean = channel_mean
+        self.channel_std = channel_std
 
     # -- data -----------------------------------------------------------------
     def get_dataset(self, X, y=None):
@@ -103,9 +129,26 @@ class IndexedNet(NeuralNetClassifier):
             return data.to(self.device, non_blocking=True)
         return to_tensor(data, device=self.device)
 
+    def standardize(self, x: torch.Tensor) -> torch.Tensor:
+        """A batch as the module receives it: floats, images standardised."""
+        x = as_pixels(x)
+        if self.channel_mean is None:
+            return x
+        # Moved to the device once, not per batch.
+        cache = vars(self).setdefault("_channel_cache", {})
+        key = (x.device, x.dtype)
+        if key not in cache:
+            cache[key] = tuple(
+                torch.as_tensor(v, dtype=x.dtype, device=x.device)[:, None, None]
+                for v in (self.channel_mean, self.channel_std)
+            )
+        mean, std = cache[key]
+        return (x - mean) / std
+
     def infer(self, x, **fit_params):
         if isinstance(x, Mapping) and SAMPLE_INDEX in x:
             x = self.to_device(x[FEATURES])
+        x = self.standardize(x)
         if not self.mixed_precision:
             return super().infer(x, **fit_params)
         device_type = torch.device(self.device).type
@@ -117,10 +160,36 @@ class IndexedNet(NeuralNetClassifier):
         # The module returns logits; the criterion is CrossEntropyLoss.
         return self.criterion_(y_pred, self.to_device(y_true).long())
 
+    # -- the training run -------------------------------------------------------
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        """skorch's loop, telling early stopping from a user's interrupt.
+
+        skorch's ``EarlyStopping`` ends training by raising ``KeyboardInterrupt``,
+        which ``partial_fit`` swallows, as it swallows a real Ctrl-C. Here early
+        stopping ends the loop normally (``stopped_early_`` is set) and a real
+        interrupt propagates as :class:`TrainingInterrupted`.
+        """
+        self.stopped_early_ = False
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        except KeyboardInterrupt as error:
+            if not self._early_stopping_fired():
+                raise TrainingInterrupted from error
+            self.stopped_early_ = True
+            return self
+
+    def _early_stopping_fired(self) -> bool:
+        return any(
+            isinstance(callback, EarlyStopping)
+            and getattr(callback, "misses_", 0) >= callback.patience
+            for _, callback in self.callbacks_
+        )
+
     # -- the indexed training step ---------------------------------------------
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
         x, rows, y = self.unpack_training_batch(batch)
+        self.trained_[rows] = True
         loss, logits = self.training_loss(x, rows, y, **fit_params)
         loss.backward()
         return {"loss": loss, "y_pred": logits}
@@ -167,6 +236,8 @@ class IndexedNet(NeuralNetClassifier):
         Called when training begins. Every entry becomes an attribute of the net
         for the fit (e.g. ``self.wrong_events_``) and is released by
         :meth:`release_sample_state` once the estimator has read its results.
+        Every net also keeps ``targets_`` and ``trained_`` (whether a row has been
+        in a training batch: rows held out by ``train_split`` never are).
 
         Parameters
         ----------
@@ -180,7 +251,12 @@ class IndexedNet(NeuralNetClassifier):
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
         targets = torch.as_tensor(np.asarray(y), dtype=torch.long, device=self.device)
-        state = {"targets_": targets, **self.sample_state(targets, X)}
+        trained = torch.zeros(len(targets), dtype=torch.bool, device=self.device)
+        state = {
+            "targets_": targets,
+            "trained_": trained,
+            **self.sample_state(targets, X),
+        }
         vars(self).update(state)
         self.sample_state_names_ = tuple(state)
 

@@ -3,11 +3,18 @@
 Each of these is process-wide in torch; the helpers here set them for one fit
 and put them back afterwards, so that a seeded fit gives the same results
 wherever it runs and leaves the caller's state as it found it.
+
+torch has no per-fit generator for dropout, ``nn.init`` or a user's module, and
+one thread count per process. So fits and predictions that run in threads of
+one process (joblib's threading backend, a web server) take turns: both
+helpers hold :data:`TORCH_STATE_LOCK` while they run, and a threaded
+``cross_validate`` gives the same results as a serial one.
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
 from numbers import Integral
 
 import numpy as np
@@ -38,18 +45,26 @@ def thread_count(n_threads, random_state, device) -> int | None:
     return 1 if seeded and on_cpu else None
 
 
+TORCH_STATE_LOCK = threading.RLock()
+"""Held while a fit or prediction owns torch's process-wide RNG and threads."""
+
+
 @contextlib.contextmanager
 def torch_threads(n_threads):
-    """Pin torch's intra-op threads (if given) and restore them afterwards."""
-    if n_threads is None:
-        yield
-        return
-    previous = torch.get_num_threads()
-    torch.set_num_threads(n_threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
+    """Pin torch's intra-op threads (if given) and restore them afterwards.
+
+    Holds :data:`TORCH_STATE_LOCK` throughout.
+    """
+    with TORCH_STATE_LOCK:
+        if n_threads is None:
+            yield
+            return
+        previous = torch.get_num_threads()
+        torch.set_num_threads(n_threads)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(previous)
 
 
 @contextlib.contextmanager
@@ -57,7 +72,8 @@ def seeded_torch(seed: int, device):
     """Fork torch's global RNG (CPU and the fit's CUDA device) and seed it.
 
     Inside, dropout, ``nn.init`` and the views draw from a generator seeded by
-    ``seed``; on exit the global state is what it was before.
+    ``seed``; on exit the global state is what it was before. Holds
+    :data:`TORCH_STATE_LOCK` throughout.
     """
     device = torch.device(device)
     devices = []
@@ -65,7 +81,7 @@ def seeded_torch(seed: int, device):
         devices = [
             device.index if device.index is not None else torch.cuda.current_device()
         ]
-    with torch.random.fork_rng(devices=devices):
+    with TORCH_STATE_LOCK, torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         yield
 

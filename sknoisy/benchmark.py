@@ -439,13 +439,13 @@ def _prepare_split(data, setting, seed, test_size, train_size) -> _Split:
 
 
 def _scale(X_train, X_test):
-    """Standardise features, or image channels, by the training rows' statistics."""
+    """Standardise table features by the training rows' statistics.
+
+    Images stay pixel values: the estimators standardise their channels
+    themselves, after augmentation (``normalize_images``).
+    """
     if X_train.ndim == 4:
-        X_train = np.asarray(X_train, dtype=np.float32)
-        X_test = np.asarray(X_test, dtype=np.float32)
-        mean = X_train.mean(axis=(0, 2, 3), keepdims=True)
-        std = X_train.std(axis=(0, 2, 3), keepdims=True) + 1e-8
-        return (X_train - mean) / std, (X_test - mean) / std
+        return X_train, X_test
     scaler = StandardScaler().fit(X_train)
     return scaler.transform(X_train), scaler.transform(X_test)
 

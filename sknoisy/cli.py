@@ -122,14 +122,26 @@ def _write_atomically(path, text: str) -> None:
         tmp.write_text(text)
 
 
-def _write_table(frame, path) -> None:
+def _write_table(frame, path, keep_index: bool = False) -> None:
     with _atomic_path(path) as tmp:
         if Path(path).suffix.lower() in (".parquet", ".pq"):
-            frame.to_parquet(tmp, index=False)
+            frame.to_parquet(tmp, index=keep_index)
         else:
             frame.to_csv(
-                tmp, index=False, sep="\t" if str(path).endswith(".tsv") else ","
+                tmp, index=keep_index, sep="\t" if str(path).endswith(".tsv") else ","
             )
+
+
+def _meaningful_index(frame) -> bool:
+    """Whether a table's index carries data (a name, or labels of its own)."""
+    import pandas as pd
+
+    index = frame.index
+    if any(name is not None for name in index.names):
+        return True
+    return not (
+        isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
+    )
 
 
 def _audit(args) -> int:
@@ -144,21 +156,25 @@ def _audit(args) -> int:
         if args.out
         else source.parent / f"{source.stem}_label_issues.csv"
     )
-    plot = Path(args.plot) if args.plot else out.with_suffix(".png")
-    outputs = [out, plot] + ([Path(args.clean_out)] if args.clean_out else [])
-    for target in outputs:
-        if target.resolve() == source.resolve():
-            raise ValueError(
-                f"refusing to overwrite the input {source} with an output."
-            )
-    if any(p.suffix.lower() in (".parquet", ".pq") for p in [source, *outputs]):
+    plot = Path(args.plot) if args.plot else out.with_name(f"{out.stem}_scores.png")
+    outputs = {"--out": out, "--plot": plot}
+    if args.clean_out:
+        outputs["--clean-out"] = Path(args.clean_out)
+    _check_outputs(source, outputs)
+    if any(
+        p.suffix.lower() in (".parquet", ".pq") for p in [source, *outputs.values()]
+    ):
         require_parquet()
 
     if source.is_dir():
-        data = image_folder(source, args.image_size, args.grayscale)
+        data = image_folder(
+            source, args.image_size, args.grayscale, skip_corrupt=args.skip_corrupt
+        )
         y = np.asarray([data.classes[t] for t in data.targets])
         X, where = data, np.asarray([str(p) for p, _ in data.samples])
-        description = f"image folder {source}"
+        description = f"image folder {source}" + (
+            f" ({len(data.skipped)} unreadable images skipped)" if data.skipped else ""
+        )
         frame = None
     else:
         if not args.target:
@@ -208,6 +224,42 @@ def _audit(args) -> int:
     return 0
 
 
+TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
+"""The formats a table output is written in, by suffix."""
+
+
+def _check_outputs(source: Path, outputs: dict) -> None:
+    """Refuse, before training, outputs that would clash or cannot be written.
+
+    Every output must differ from the input and from the others, sit in an
+    existing writable folder, and have a suffix its format can be written in.
+    """
+    seen = {}
+    for option, path in outputs.items():
+        expected = (".png",) if option == "--plot" else TABLE_SUFFIXES
+        if path.suffix.lower() not in expected:
+            raise ValueError(
+                f"{option} {path}: the suffix must be one of {', '.join(expected)}."
+            )
+        resolved = path.resolve()
+        if resolved == source.resolve():
+            raise ValueError(f"{option} {path} would overwrite the input {source}.")
+        if resolved in seen:
+            raise ValueError(
+                f"{option} and {seen[resolved]} are the same file, {path}; give "
+                "each output its own path."
+            )
+        seen[resolved] = option
+        folder = resolved.parent
+        if not folder.is_dir():
+            raise ValueError(f"{option} {path}: the folder {folder} does not exist.")
+        if resolved.is_dir():
+            raise ValueError(f"{option} {path} is a folder, not a file.")
+        writable = os.access(resolved if resolved.exists() else folder, os.W_OK)
+        if not writable:
+            raise ValueError(f"{option} {path}: not writable.")
+
+
 def _print_audit_summary(report, table, out, args) -> None:
     print(f"{report}.")
     top = table[table["label_issue"]].head(args.show)
@@ -251,14 +303,17 @@ def _write_cleaned(args, frame, table, report, where) -> None:
         manifest = pd.DataFrame({"path": rows["path"], "label": label})
         _write_table(manifest.sort_values("path"), args.clean_out)
         return
-    cleaned = frame.copy()
+    # Rows are addressed by position: an index may repeat labels.
+    positions = flagged["source_row"].to_numpy()
     if args.fix:
-        positions = flagged["source_row"].to_numpy()
+        cleaned = frame.copy()
         column = cleaned.columns.get_loc(args.target)
         cleaned.iloc[positions, column] = flagged["refined_label"].to_numpy()
     else:
-        cleaned = cleaned.drop(index=cleaned.index[flagged["source_row"].to_numpy()])
-    _write_table(cleaned, args.clean_out)
+        keep = np.ones(len(frame), dtype=bool)
+        keep[positions] = False
+        cleaned = frame.iloc[keep]
+    _write_table(cleaned, args.clean_out, keep_index=_meaningful_index(frame))
 
 
 def _positive_int(text: str) -> int:
@@ -351,6 +406,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     audit.add_argument("--image-size", type=int, default=32)
     audit.add_argument("--grayscale", action="store_true")
+    audit.add_argument(
+        "--skip-corrupt",
+        action="store_true",
+        help="image folders: leave out images that cannot be read (default: stop "
+        "before training, naming them)",
+    )
     audit.add_argument("--no-progress", action="store_true", help="no progress bars")
     audit.set_defaults(run=_audit)
 

@@ -158,24 +158,27 @@ def _is_numeric(column) -> bool:
     return types.is_numeric_dtype(column) and not types.is_bool_dtype(column)
 
 
-def image_folder(path, image_size: int = 32, grayscale: bool = False):
-    """An image folder (one subfolder per class) as a torchvision ``ImageFolder``.
+def image_folder(
+    path, image_size: int = 32, grayscale: bool = False, skip_corrupt: bool = False
+):
+    """An image folder (one subfolder per class), read safely; see
+    :class:`sknoisy._image_folder.SafeImageFolder`.
 
-    Images are resized to ``image_size`` x ``image_size`` and converted to tensors
-    in [0, 1] when loaded, so large folders stream from disk.
+    Parameters
+    ----------
+    path : path
+        The folder; each subfolder is a class.
+    image_size : int, default=32
+        Side of the square the images are resized to.
+    grayscale : bool, default=False
+        Convert images to one grey channel.
+    skip_corrupt : bool, default=False
+        Leave out images that cannot be decoded (listed in the result's
+        ``skipped``) instead of raising a ValueError that names them.
     """
-    from torchvision import transforms
-    from torchvision.datasets import ImageFolder
+    from ._image_folder import SafeImageFolder
 
-    path = Path(path)
-    steps = [transforms.Resize((image_size, image_size))]
-    if grayscale:
-        steps.append(transforms.Grayscale())
-    steps.append(transforms.ToTensor())
-    try:
-        return ImageFolder(path, transform=transforms.Compose(steps))
-    except (FileNotFoundError, OSError) as error:
-        raise ValueError(f"{path}: not an image folder: {error}") from None
+    return SafeImageFolder(path, image_size, grayscale, skip_corrupt)
 
 
 # -- CIFAR-10N -------------------------------------------------------------------

@@ -8,6 +8,7 @@ from skorch.callbacks import Callback
 
 from sknoisy import ALRClassifier
 from sknoisy._label_wave import first_local_minimum
+from sknoisy.exceptions import ShortTrainingWarning
 from sknoisy.noise import symmetric_noise
 
 from .conftest import FAST, InputLogits, known_prediction_data
@@ -20,10 +21,14 @@ def fit_known(**params):
 
 
 def test_no_update_during_warmup():
-    _, y, clf = fit_known(max_epochs=3, warmup_epochs=3)
+    # Training that ends in the warm-up refines nothing: the soft labels stay
+    # one-hot, and the final model scores the rows instead (with a warning).
+    with pytest.warns(ShortTrainingWarning, match="ended in its warm-up"):
+        X, y, clf = fit_known(max_epochs=3, warmup_epochs=3)
     np.testing.assert_array_equal(clf.soft_labels_, np.eye(3)[y])
-    np.testing.assert_array_equal(clf.noise_scores_, 0)
-    np.testing.assert_array_equal(clf.refined_labels_, y)
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(clf.noise_scores_, 1 - proba[np.arange(len(y)), y])
+    np.testing.assert_array_equal(clf.refined_labels_, proba.argmax(1))
     assert clf.warmup_epochs_ == 3
 
 
@@ -73,10 +78,16 @@ def test_auto_warmup_ends_at_the_label_wave_minimum(digits):
     )
 
 
-def test_auto_warmup_is_capped_at_half_the_epochs():
-    # A constant-prediction module never changes its predictions: no minimum.
-    *_, clf = fit_known(max_epochs=6, warmup_epochs="auto")
-    assert clf.warmup_epochs_ == 3
+@pytest.mark.parametrize(
+    "max_epochs, momentum, expected",
+    [(6, 0.9, 1), (9, 0.9, 2), (6, 0.5, 3), (4, 0.0, 2)],
+)
+def test_auto_warmup_leaves_the_refinement_its_epochs(max_epochs, momentum, expected):
+    # A constant-prediction module never changes its predictions: no minimum, so
+    # the warm-up runs to its cap: half the epochs, and at most max_epochs minus
+    # the floor(log 0.5 / log m) + 1 epochs a soft label needs to change class.
+    *_, clf = fit_known(max_epochs=max_epochs, warmup_epochs="auto", momentum=momentum)
+    assert clf.warmup_epochs_ == expected
 
 
 def refining_losses(clf):

@@ -254,7 +254,7 @@ def test_audit_a_table(noisy_table, tmp_path):
     ]
     assert issues["label_issue"].all() and len(issues) > 10
     assert flipped[issues["source_row"]].mean() > 0.8
-    assert (tmp_path / "issues.png").stat().st_size > 5000
+    assert (tmp_path / "issues_scores.png").stat().st_size > 5000
     assert len(pd.read_csv(cleaned)) == 178 - len(issues)
     assert "labels flagged as wrong" in result.stdout
     assert "1 unlabelled rows skipped" in result.stderr

@@ -242,6 +242,7 @@ def test_diverging_training_is_a_clear_error(clf):
     clf.set_params(module=Diverging)
     with pytest.raises(ValueError, match=r"non-finite.*epoch 1"):
         clf.fit(X_OK, Y_OK)
-    # A failed fit keeps no per-sample training state on the net.
-    assert not hasattr(clf.net_, "targets_")
-    assert not hasattr(clf.net_, "sample_state_names_")
+    # A failed first fit leaves the estimator unfitted: no net, no scores.
+    assert not hasattr(clf, "net_") and not hasattr(clf, "classes_")
+    with pytest.raises(NotFittedError):
+        clf.predict(X_OK)

@@ -17,7 +17,7 @@ from torch import nn
 from sknoisy import CrossEntropyClassifier
 from sknoisy._runtime import resolve_seed
 
-from .conftest import ESTIMATORS, FAST
+from .conftest import ESTIMATORS, FAST, ROBUST_ESTIMATORS
 
 
 @pytest.fixture(params=ESTIMATORS, ids=lambda e: e.__name__)
@@ -257,3 +257,34 @@ def test_invalid_parameters_named_at_fit(Estimator, small_data, params, match):
     X, y = small_data
     with pytest.raises(ValueError, match=match):
         Estimator(**params).fit(X, y)
+
+
+@pytest.mark.parametrize("Robust", ROBUST_ESTIMATORS)
+def test_relabel_by_odds_keeps_the_given_label_where_the_model_is_unsure(Robust):
+    clf = Robust()
+    y = np.array([0, 0, 1, 2])
+    proba = np.array(
+        [
+            [0.05, 0.90, 0.05],
+            [0.30, 0.50, 0.20],
+            [0.10, 0.10, 0.80],
+            [0.60, 0.10, 0.30],
+        ]
+    )
+    candidates = np.array([True, True, False, True])
+    # r = 3/4: prior odds r / ((C - 1)(1 - r)) = 1.5; every candidate's best
+    # other class times 1.5 beats its given class (1.35 > 0.05, 0.75 > 0.30,
+    # 0.90 > 0.30); row 2 is no candidate.
+    refined = clf._refined_codes(y, proba, candidates, proba.argmax(1))
+    np.testing.assert_array_equal(refined, [1, 1, 1, 0])
+    # one candidate in four: prior odds 1/6; row 0: 0.90 / 6 = 0.15 > 0.05
+    refined = clf._refined_codes(y, proba, np.array([1, 0, 0, 0], bool), None)
+    np.testing.assert_array_equal(refined, [1, 0, 1, 2])
+    # a model that is unsure at that rate keeps the given label
+    unsure = np.array([[0.2, 0.5, 0.3], *proba[1:].tolist()])
+    refined = clf._refined_codes(y, unsure, np.array([1, 0, 0, 0], bool), None)
+    np.testing.assert_array_equal(refined, y)
+    clf.set_params(relabel="always")
+    proposals = np.array([1, 2, 0, 1])
+    refined = clf._refined_codes(y, proba, candidates, proposals)
+    np.testing.assert_array_equal(refined, [1, 2, 1, 1])

@@ -124,14 +124,16 @@ def test_training_subset_is_stratified_and_seeded():
     assert len(split.y_test) == 30, "the fixed test set, whole"
 
 
-def test_images_are_standardised_per_channel_on_the_training_rows():
+def test_images_reach_the_estimators_as_pixel_values():
+    # The estimators standardise channels after augmentation; the split must not.
     rng = np.random.default_rng(0)
     X = rng.integers(0, 256, (40, 3, 4, 4), dtype=np.uint8)
     data = BenchmarkData(X, np.arange(40) % 2, name="pixels")
     split = _prepare_split(data, NoiseSetting.parse("symmetric:0.2"), 0, 0.25, None)
-    assert split.X_train.dtype == np.float32
-    np.testing.assert_allclose(split.X_train.mean(axis=(0, 2, 3)), 0, atol=1e-5)
-    np.testing.assert_allclose(split.X_train.std(axis=(0, 2, 3)), 1, atol=1e-4)
+    assert split.X_train.dtype == np.uint8
+    assert {tuple(row.ravel()) for row in split.X_train} <= {
+        tuple(row.ravel()) for row in X
+    }
 
 
 def test_a_rerun_takes_finished_results_from_the_file(tmp_path):

@@ -119,7 +119,7 @@ def test_dataset_inputs_must_be_tensors(tmp_path):
 def test_torchvision_model():
     from torchvision.models import resnet18
 
-    X = np.random.default_rng(0).normal(size=(16, 3, 32, 32)).astype(np.float32)
+    X = np.random.default_rng(0).random((16, 3, 32, 32), dtype=np.float32)
     y = np.arange(16) % 4
     clf = CrossEntropyClassifier(
         module=resnet18,
@@ -151,3 +151,48 @@ def test_mixed_precision(Estimator, digit_images):
     assert np.isfinite(clf.noise_scores_).all()
     proba = clf.predict_proba(X)
     assert proba.dtype == np.float64 and np.isfinite(proba).all()
+
+
+def test_uint8_images_are_kept_8_bit_and_standardised_per_channel():
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, (40, 3, 8, 8), dtype=np.uint8)
+    X[:, 1] //= 4  # a darker channel
+    y = np.arange(40) % 2
+    clf = CrossEntropyClassifier(max_epochs=1, module__width=4, random_state=0)
+    clf.fit(X, y)
+    pixels = X.astype(np.float64) / 255
+    np.testing.assert_allclose(clf.channel_mean_, pixels.mean(axis=(0, 2, 3)))
+    np.testing.assert_allclose(clf.channel_std_, pixels.std(axis=(0, 2, 3)), 1e-6)
+    seen = []
+    clf.net_.module_.register_forward_pre_hook(lambda m, a: seen.append(a[0]))
+    proba_uint8 = clf.predict_proba(X)
+    batch = seen[-1]
+    assert batch.dtype == torch.float32
+    means = batch.mean(dim=(0, 2, 3))
+    assert torch.allclose(means, torch.zeros(3), atol=1e-4), "standardised"
+    # the same images as floats in [0, 1] give the same predictions
+    np.testing.assert_allclose(clf.predict_proba(pixels), proba_uint8, atol=1e-5)
+
+
+def test_images_outside_pixel_range_are_refused_unless_told():
+    X = np.random.default_rng(0).normal(size=(20, 1, 8, 8)).astype(np.float32)
+    y = np.arange(20) % 2
+    clf = CrossEntropyClassifier(max_epochs=1, module__width=4)
+    with pytest.raises(ValueError, match=r"normalize_images=False"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "noise_scores_")
+    clf.set_params(normalize_images=False).fit(X, y)
+    assert not hasattr(clf, "channel_mean_") and clf.net_.channel_mean is None
+    pixels = CrossEntropyClassifier(max_epochs=1, module__width=4).fit(X.clip(0, 1), y)
+    with pytest.raises(ValueError, match=r"X have values in"):
+        pixels.predict(X)
+
+
+def test_dataset_images_are_standardised_from_a_sample_of_items():
+    X = torch.rand(30, 3, 8, 8)
+    y = torch.arange(30) % 3
+    clf = CrossEntropyClassifier(max_epochs=1, module__width=4, random_state=0)
+    clf.fit(TensorDataset(X, y))
+    np.testing.assert_allclose(clf.channel_mean_, X.double().mean((0, 2, 3)), 1e-6)
+    with pytest.raises(ValueError, match="ToTensor"):
+        clf.fit(TensorDataset(X * 4 - 2, y))

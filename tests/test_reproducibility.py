@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
+from sklearn.datasets import load_digits
 from sklearn.model_selection import GridSearchCV, cross_validate
 from skorch.callbacks import Callback
 
@@ -75,7 +76,8 @@ def test_grid_search_n_jobs_does_not_change_results(digits, images):
     X, y = X[:600], y[:600]
     params = {}
     if images:
-        X = X.reshape(-1, 1, 8, 8).astype(np.float32)
+        # the images' pixel values (uint8), which the estimator standardises
+        X = load_digits().images[:600, None].astype(np.uint8)
         params = {"module__width": 8}
     grid = {"entropy_weight": [0.5, 1.0], "lr": [1e-3, 3e-3]}
     results = []

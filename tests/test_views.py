@@ -63,14 +63,32 @@ def test_image_views_draw_per_sample():
     distinct_weak = {tuple(w.flatten().tolist()) for w in weak}
     assert len(distinct_weak) > 8, "crops and flips differ between samples"
     assert not torch.equal(weak, strong)
-    holes = (strong == 0).flatten(1).sum(1)
-    assert (holes > 0).all(), "every strong view has a cutout"
+
+
+def test_strong_view_ends_with_the_official_grey_cutout():
+    # RandAugment off: the strong view is a weak draw plus a 0.5-grey square of
+    # int(0.15 * 32) = 4 pixels, painted inclusively as PIL does (up to 5 x 5).
+    torch.manual_seed(0)
+    images = torch.zeros(64, 3, 32, 32)
+    _, strong = ImageViews(padding=0, flip=False, randaugment_ops=0)(images)
+    grey = (strong == 0.5).all(dim=1).flatten(1).sum(1)
+    assert (grey > 0).all() and (grey <= 25).all()
+    assert grey.float().mean() > 12
+
+
+def test_train_view_pads_with_zeros_and_weak_view_reflects():
+    torch.manual_seed(0)
+    images = torch.ones(256, 1, 8, 8)
+    views = ImageViews(padding=2, flip=False, randaugment_ops=0, cutout=0)
+    assert (views.train_view(images) == 0).any(), "zero padding shows"
+    weak, strong = views(images)
+    assert torch.equal(weak, images) and torch.equal(strong, images)
 
 
 def test_image_views_are_reproducible_and_handle_any_channels():
     views = ImageViews()
     for channels in (1, 3, 5):
-        x = torch.randn(4, channels, 8, 8)
+        x = torch.rand(4, channels, 8, 8)
         torch.manual_seed(1)
         first = views(x)
         torch.manual_seed(1)

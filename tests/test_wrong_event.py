@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from sklearn.base import clone
 from skorch.callbacks import Callback
 
 from sknoisy import WrongEventClassifier
@@ -82,11 +83,17 @@ def test_base_model_is_restored_by_deep_copy(digits):
 def test_fitted_attributes_follow_the_definitions(digits):
     X, y = digits
     y_noisy, flipped = symmetric_noise(y, 0.3, random_state=1)
-    clf = WrongEventClassifier(max_epochs=12, random_state=0).fit(X, y_noisy)
+    clf = WrongEventClassifier(max_epochs=12, random_state=0, relabel="always")
+    clf.fit(X, y_noisy)
     np.testing.assert_allclose(clf.noise_scores_, 1 - clf.clean_proba_)
+    np.testing.assert_array_equal(clf.label_issues_, clf.clean_proba_ < 0.5)
     predictions = clf.predict(X)
     expected = np.where(clf.clean_proba_ >= 0.5, y_noisy, predictions)
-    np.testing.assert_array_equal(clf.refined_labels_, expected)
+    np.testing.assert_array_equal(clf.refined_labels_, expected)  # methods.md 1.5
+    odds = clone(clf).set_params(relabel="odds").fit(X, y_noisy)
+    changed = odds.refined_labels_ != y_noisy
+    assert not changed[~odds.label_issues_].any(), "only flagged rows change"
+    assert np.mean(odds.refined_labels_ == y) > np.mean(y_noisy == y) + 0.2
     # Wrong events separate the flipped rows.
     assert clf.wrong_events_[flipped].mean() > 3 * clf.wrong_events_[~flipped].mean()
     assert clf.noise_scores_[flipped].mean() > 0.5 > clf.noise_scores_[~flipped].mean()

@@ -10,13 +10,14 @@ is :class:`sknoisy._alr.net.ALRNet`.
 
 from __future__ import annotations
 
+import math
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._base import NoisyLabelClassifier
+from .._base import _BY_EARLY_STOPPING, NoisyLabelClassifier
 from .._docstrings import substitute_docstring
 from .net import ALRNet
 
@@ -50,7 +51,9 @@ class ALRClassifier(NoisyLabelClassifier):
         Epochs of cross-entropy on the given labels before refinement. ``"auto"``
         ends the warm-up at the first local minimum of the per-epoch prediction
         changes (Label Wave, as for :class:`WrongEventClassifier`'s base model),
-        at the latest after half of ``max_epochs``.
+        at the latest after half of ``max_epochs``, and early enough to leave
+        the refinement epochs a soft label needs to change class
+        (``floor(log 0.5 / log momentum) + 1``: 7 at momentum 0.9).
     momentum : float, default=0.9
         Weight of the old soft label in each update, in [0, 1).
     entropy_weight : float, default=1.0
@@ -59,6 +62,7 @@ class ALRClassifier(NoisyLabelClassifier):
         Per-sample weight of the entropy term.
     label_wave_window : int, default=1
         Moving average of the prediction changes for ``warmup_epochs="auto"``.
+    %(relabel_parameter)s
 
     Attributes
     ----------
@@ -67,7 +71,10 @@ class ALRClassifier(NoisyLabelClassifier):
     soft_labels_ : ndarray of shape (n_samples, n_classes)
         The refined soft labels; columns follow ``classes_``.
     warmup_epochs_ : int
-        Epochs the warm-up lasted (``max_epochs`` if refinement never started).
+        Epochs the warm-up lasted (all epochs run if refinement never started).
+    trained_rows_ : ndarray of bool, shape (n_samples,)
+        Whether each row was trained on (rows held out by ``train_split`` are
+        not).
 
     See Also
     --------
@@ -75,8 +82,21 @@ class ALRClassifier(NoisyLabelClassifier):
 
     Notes
     -----
-    ``label_issues_`` flags the rows whose refined soft label has moved its
-    argmax away from the given label.
+    ``label_issues_`` flags the rows whose soft label gives the given label less
+    than half of its mass (``noise_scores_ > 0.5``), the same bar as
+    :class:`WrongEventClassifier`'s. The rows whose soft label's argmax has left
+    the given class are the candidates for a new label: with ``relabel="odds"``
+    a candidate takes the final model's most likely other class ``j`` only where
+    ``p_j r / (C - 1) > p_y (1 - r)``, ``r`` being the share of candidates (the
+    posterior odds under uniform noise at that rate); with ``"always"`` it takes
+    the soft label's argmax, as in ``methods.md`` §2.2.
+
+    Rows without a refined soft label are scored by the final model, as
+    :class:`CrossEntropyClassifier` scores every row (``1 - p(given label)``,
+    its predicted class as the refined label): rows held out by ``train_split``
+    and, when training ends in the warm-up (a short ``max_epochs`` or early
+    stopping; a :class:`~sknoisy.exceptions.ShortTrainingWarning` says so), all
+    rows. A budget shorter than the refinement needs warns before training.
 
     The net's history records, per epoch, ``refining``, ``prediction_changes``
     (during the warm-up),
@@ -104,6 +124,7 @@ class ALRClassifier(NoisyLabelClassifier):
         "entropy_weight": [Interval(Real, 0, None, closed="left")],
         "entropy_gating": [StrOptions({"confidence", "uniform"})],
         "label_wave_window": [Interval(Integral, 1, None, closed="left")],
+        "relabel": [StrOptions({"odds", "always"})],
     }
 
     _net_class = ALRNet
@@ -120,6 +141,7 @@ class ALRClassifier(NoisyLabelClassifier):
         optimizer=torch.optim.Adam,
         device="cpu",
         mixed_precision=False,
+        normalize_images=True,
         n_threads="auto",
         callbacks=None,
         train_split=None,
@@ -130,6 +152,7 @@ class ALRClassifier(NoisyLabelClassifier):
         entropy_weight=1.0,
         entropy_gating="confidence",
         label_wave_window=1,
+        relabel="odds",
         **net_params,
     ):
         super().__init__(
@@ -142,6 +165,7 @@ class ALRClassifier(NoisyLabelClassifier):
             optimizer=optimizer,
             device=device,
             mixed_precision=mixed_precision,
+            normalize_images=normalize_images,
             n_threads=n_threads,
             callbacks=callbacks,
             train_split=train_split,
@@ -154,24 +178,73 @@ class ALRClassifier(NoisyLabelClassifier):
         self.entropy_weight = entropy_weight
         self.entropy_gating = entropy_gating
         self.label_wave_window = label_wave_window
+        self.relabel = relabel
 
     def _method_net_params(self) -> dict:
         return {
             "warmup_epochs": self.warmup_epochs,
-            "max_auto_warmup": max(1, self.max_epochs // 2),
+            "max_auto_warmup": self._max_auto_warmup(),
             "momentum": self.momentum,
             "entropy_weight": self.entropy_weight,
             "entropy_gating": self.entropy_gating,
             "label_wave_window": self.label_wave_window,
         }
 
+    def _refinement_epochs_needed(self) -> int:
+        """Refinement epochs a soft label needs to leave its given class.
+
+        A row the model never predicts in its given class keeps ``momentum**k``
+        of it after ``k`` refinement epochs; it is relabelled once that falls
+        below one half.
+        """
+        if self.momentum == 0:
+            return 1
+        return math.floor(math.log(0.5) / math.log(self.momentum)) + 1
+
+    def _max_auto_warmup(self) -> int:
+        """The longest ``"auto"`` warm-up: half the budget, and never so long that
+        fewer than :meth:`_refinement_epochs_needed` epochs of refinement remain."""
+        spare = self.max_epochs - self._refinement_epochs_needed()
+        return max(1, min(self.max_epochs // 2, spare))
+
+    def _warn_if_budget_short(self) -> None:
+        needed = self._refinement_epochs_needed()
+        warmup = 1 if self.warmup_epochs == "auto" else self.warmup_epochs
+        refinement = self.max_epochs - warmup
+        if refinement < needed:
+            self._warn_short_training(
+                "ALRClassifier refines the soft labels for at most "
+                f"{max(refinement, 0)} epoch(s) (max_epochs={self.max_epochs}, "
+                f"warmup_epochs={self.warmup_epochs!r}); at momentum="
+                f"{self.momentum} a soft label needs {needed} to leave its given "
+                "class, so few or no labels can be flagged. Use max_epochs >= "
+                f"{warmup + needed}."
+            )
+
     def _collect_fitted_state(self, y_encoded, train_proba):
         net = self.net_
         self.soft_labels_ = net.soft_labels_.cpu().numpy().astype(np.float64)
         warmup_end = net.warmup_.end_epoch
-        self.warmup_epochs_ = self.max_epochs if warmup_end is None else warmup_end
+        self.warmup_epochs_ = len(net.history) if warmup_end is None else warmup_end
         given = self.soft_labels_[np.arange(len(y_encoded)), y_encoded]
-        self.noise_scores_ = np.clip(1.0 - given, 0.0, 1.0)
+        noise = np.clip(1.0 - given, 0.0, 1.0)
         refined = self.soft_labels_.argmax(axis=1)
+        model_noise, model_refined, _ = self._final_model_scores(y_encoded, train_proba)
+        # Rows never refined (held out by train_split, or training that ended in
+        # the warm-up) are scored by the final model instead.
+        fallback = ~self.trained_rows_
+        if self.warmup_epochs_ >= len(net.history):
+            fallback[:] = True
+            self._warn_short_training(
+                f"ALRClassifier's training ended in its warm-up (epoch "
+                f"{len(net.history)}{_BY_EARLY_STOPPING if net.stopped_early_ else ''}"
+                "), before any soft label was refined; noise_scores_ and "
+                "refined_labels_ come from the final model's predictions."
+            )
+        noise[fallback] = model_noise[fallback]
+        refined[fallback] = model_refined[fallback]
+        moved = refined != y_encoded  # the soft label's argmax left the given class
+        self.noise_scores_ = noise
+        self.label_issues_ = noise > 0.5
+        refined = self._refined_codes(y_encoded, train_proba, moved, refined)
         self.refined_labels_ = self.classes_[refined]
-        self.label_issues_ = refined != y_encoded

@@ -39,7 +39,7 @@ import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._base import NoisyLabelClassifier
+from .._base import _BY_EARLY_STOPPING, NoisyLabelClassifier
 from .._docstrings import substitute_docstring
 from .net import WrongEventNet
 from .views import ImageViews, TabularViews
@@ -98,6 +98,7 @@ class WrongEventClassifier(NoisyLabelClassifier):
         local minimum; 1 reproduces IDO.
     entropy_term : {"per_sample", "official"}, default="per_sample"
         ``"official"`` reproduces the official code's batch-broadcast entropy term.
+    %(relabel_parameter)s
 
     Attributes
     ----------
@@ -110,6 +111,9 @@ class WrongEventClassifier(NoisyLabelClassifier):
         refitted on the final counts.
     base_epoch_ : int
         The epoch whose model started stage 2.
+    trained_rows_ : ndarray of bool, shape (n_samples,)
+        Whether each row was trained on (rows held out by ``train_split`` are
+        not).
 
     See Also
     --------
@@ -119,6 +123,20 @@ class WrongEventClassifier(NoisyLabelClassifier):
     -----
     ``label_issues_`` flags the rows whose label the mixture finds more likely
     noisy than clean (``clean_proba_ < 0.5``, i.e. ``noise_scores_ > 0.5``).
+    The flagged rows are the candidates for a new label: with
+    ``relabel="odds"`` a flagged row takes the final model's most likely other
+    class ``j`` only where ``p_j r / (C - 1) > p_y (1 - r)``, ``r`` being the
+    share of flagged rows (the posterior odds under uniform noise at that
+    rate); with ``"always"`` every flagged row takes it, as in ``methods.md``
+    §1.5.
+
+    Rows held out by ``train_split`` have no wrong events; the final model
+    scores them (``clean_proba_`` is its probability of the given label) and the
+    mixture is fitted on the trained rows only. When training ends in stage 1
+    (early stopping, or a ``max_epochs`` that leaves stage 2 no epoch), the
+    mixture is fitted on the stage-1 counts and a
+    :class:`~sknoisy.exceptions.ShortTrainingWarning` says so; a budget too
+    short for both stages warns before training.
 
     The net's history records, per epoch, ``stage``, ``lr``, ``prediction_changes``
     (stage 1), and
@@ -148,6 +166,7 @@ class WrongEventClassifier(NoisyLabelClassifier):
         "mixture_refit_iter": [Interval(Integral, 1, None, closed="left")],
         "label_wave_window": [Interval(Integral, 1, None, closed="left")],
         "entropy_term": [StrOptions({"per_sample", "official"})],
+        "relabel": [StrOptions({"odds", "always"})],
     }
 
     _net_class = WrongEventNet
@@ -164,6 +183,7 @@ class WrongEventClassifier(NoisyLabelClassifier):
         optimizer=torch.optim.Adam,
         device="cpu",
         mixed_precision=False,
+        normalize_images=True,
         n_threads="auto",
         callbacks=None,
         train_split=None,
@@ -176,6 +196,7 @@ class WrongEventClassifier(NoisyLabelClassifier):
         mixture_refit_iter=1,
         label_wave_window=1,
         entropy_term="per_sample",
+        relabel="odds",
         **net_params,
     ):
         super().__init__(
@@ -188,6 +209,7 @@ class WrongEventClassifier(NoisyLabelClassifier):
             optimizer=optimizer,
             device=device,
             mixed_precision=mixed_precision,
+            normalize_images=normalize_images,
             n_threads=n_threads,
             callbacks=callbacks,
             train_split=train_split,
@@ -202,6 +224,7 @@ class WrongEventClassifier(NoisyLabelClassifier):
         self.mixture_refit_iter = mixture_refit_iter
         self.label_wave_window = label_wave_window
         self.entropy_term = entropy_term
+        self.relabel = relabel
 
     def _method_net_params(self) -> dict:
         return {
@@ -217,13 +240,61 @@ class WrongEventClassifier(NoisyLabelClassifier):
     def _default_views(self):
         return ImageViews() if self._image_input else TabularViews()
 
+    def _warn_if_budget_short(self) -> None:
+        stage1 = resolve_stage1_epochs(self.stage1_epochs, self.max_epochs)
+        stage2 = self.max_epochs - stage1
+        if stage1 < MIN_STAGE1_EPOCHS or stage2 < 1:
+            self._warn_short_training(
+                f"WrongEventClassifier runs {stage1} epoch(s) of stage 1 and {stage2} "
+                f"of stage 2 (max_epochs={self.max_epochs}, stage1_epochs="
+                f"{self.stage1_epochs!r}); it needs at least {MIN_STAGE1_EPOCHS} of "
+                "stage 1 (the Label Wave minimum needs two epochs of prediction "
+                f"changes) and 1 of stage 2. Use {_budget_needed(self.stage1_epochs)}."
+            )
+
     def _collect_fitted_state(self, y_encoded, train_proba):
         net = self.net_
         self.wrong_events_ = net.wrong_events_.cpu().numpy().astype(np.int64)
-        self.clean_proba_ = np.asarray(net.clean_proba_, dtype=np.float64)
+        clean_proba = np.asarray(net.clean_proba_, dtype=np.float64)
         self.base_epoch_ = int(net.base_epoch_)
-        self.noise_scores_ = 1.0 - self.clean_proba_
-        predictions = train_proba.argmax(axis=1)
-        refined = np.where(self.clean_proba_ >= 0.5, y_encoded, predictions)
+        if net.stage_ == 1:
+            self._warn_short_training(
+                f"WrongEventClassifier's training ended in stage 1 (epoch "
+                f"{len(net.history)}{_BY_EARLY_STOPPING if net.stopped_early_ else ''}"
+                "); the scores come from a mixture over the stage-1 wrong events "
+                "and the model is the last stage-1 one."
+            )
+        model_noise, _, _ = self._final_model_scores(y_encoded, train_proba)
+        # Rows never trained on (held out by train_split) have no wrong events:
+        # the final model scores them.
+        untrained = ~self.trained_rows_
+        clean_proba[untrained] = 1.0 - model_noise[untrained]
+        self.clean_proba_ = clean_proba
+        self.noise_scores_ = 1.0 - clean_proba
+        self.label_issues_ = clean_proba < 0.5
+        refined = self._refined_codes(
+            y_encoded, train_proba, self.label_issues_, train_proba.argmax(axis=1)
+        )
         self.refined_labels_ = self.classes_[refined]
-        self.label_issues_ = self.clean_proba_ < 0.5
+
+
+MIN_STAGE1_EPOCHS = 3
+"""Stage-1 epochs the Label Wave minimum needs (prediction changes at two epochs)."""
+
+
+def _budget_needed(stage1_epochs) -> str:
+    """What gives both stages enough epochs, as advice for the warning."""
+    if isinstance(stage1_epochs, Integral):
+        stage1 = max(int(stage1_epochs), MIN_STAGE1_EPOCHS)
+        advice = f"max_epochs >= {stage1 + 1}"
+        if stage1_epochs < MIN_STAGE1_EPOCHS:
+            advice = f"stage1_epochs >= {MIN_STAGE1_EPOCHS} and {advice}"
+        return advice
+    # a fraction f in (0, 1): the smallest n with round(f n) >= 3 and n - it >= 1
+    max_epochs = MIN_STAGE1_EPOCHS + 1
+    while not (
+        resolve_stage1_epochs(stage1_epochs, max_epochs) >= MIN_STAGE1_EPOCHS
+        and max_epochs - resolve_stage1_epochs(stage1_epochs, max_epochs) >= 1
+    ):
+        max_epochs += 1
+    return f"max_epochs >= {max_epochs}"

@@ -4,8 +4,9 @@
 :class:`sknoisy.WrongEventClassifier` and ``docs/methods.md``). Per batch, in
 :meth:`WrongEventNet.training_loss`:
 
-* stage 1: one forward pass, cross-entropy on the given labels; the batch's
-  wrong events are counted and its online predictions followed (Label Wave);
+* stage 1: one forward pass on the views' ``train_view`` (if they have one),
+  cross-entropy on the given labels; the batch's wrong events are counted and
+  its online predictions followed (Label Wave);
 * stage 2: a weak and a strong view in one forward pass; the wrong events of
   both views are counted, then the mixture's outputs at the updated counts are
   gathered from the device lookup table and weigh :func:`sknoisy.losses.ido_loss`.
@@ -24,6 +25,7 @@ import numpy as np
 import torch
 from sklearn.base import clone
 
+from .._data import as_pixels
 from .._label_wave import LabelWavePhase
 from .._net import IndexedNet
 from ..losses import ido_loss
@@ -146,8 +148,12 @@ class WrongEventNet(IndexedNet):
 
     # -- the training step -----------------------------------------------------
     def training_loss(self, x, rows, y, **fit_params):
+        x = as_pixels(x)  # the views work on pixel values; infer standardises
         if self.stage_ == 1:
-            logits = self.infer(x, **fit_params)
+            train_view = getattr(self.views_, "train_view", None)
+            logits = self.infer(
+                x if train_view is None else train_view(x), **fit_params
+            )
             predictions = logits.detach().argmax(dim=1)
             count_wrong_events(self.wrong_events_, rows, predictions[None], y)
             self.stage1_.observe(rows, predictions)
@@ -195,6 +201,14 @@ class WrongEventNet(IndexedNet):
         if not self.stage1_.running:
             self._start_stage2()
 
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        super().on_train_end(net, X=X, y=y, **kwargs)
+        if self.stage_ == 1:  # stopped early, or no epoch left for stage 2
+            phase = self.stage1_
+            self.base_epoch_ = phase.minimum_epoch or len(self.history)
+            phase.minimum_state = None
+            self._fit_mixture(self.mixture_iter)
+
     def _snapshot(self) -> dict:
         return {k: v.detach().clone() for k, v in self.module_.state_dict().items()}
 
@@ -215,14 +229,21 @@ class WrongEventNet(IndexedNet):
     def _fit_mixture(self, n_iter: int) -> None:
         """Refit the mixture on the current counts; rebuild the device lookup table."""
         # One transfer per epoch: the counts and the given labels together.
-        counts, labels = (
-            torch.stack([self.wrong_events_.long(), self.targets_]).cpu().numpy()
+        counts, labels, trained = (
+            torch.stack(
+                [self.wrong_events_.long(), self.targets_, self.trained_.long()]
+            )
+            .cpu()
+            .numpy()
         )
+        trained = trained.astype(bool)
         epochs = len(self.history)
         passes = min(epochs, self.stage1_epochs) + 2 * max(
             0, epochs - self.stage1_epochs
         )
-        self.mixture_.fit(counts, labels, n_iter, passes=passes)
+        # Rows never trained on (held out by train_split) have no wrong events
+        # to tell; the mixture is fitted on the trained rows only.
+        self.mixture_.fit(counts[trained], labels[trained], n_iter, passes=passes)
         table = self.mixture_.table()
         self.table_ = torch.as_tensor(table, dtype=torch.float32, device=self.device)
         self.clean_proba_ = table[labels, np.minimum(counts, len(table[0]) - 1), 0]

@@ -13,8 +13,12 @@ fitted on the training features (a tensor on the model's device) before training
   drawn from that feature's empirical distribution in the training data (SCARF,
   Bahri et al. 2022), plus the same kind of noise.
 
-:class:`ImageViews` is the default for images: the paper's weak (crop and flip) and
-strong (crop, flip, RandAugment, cutout) augmentations, drawn per sample.
+:class:`ImageViews` is the default for images: the official code's stage-1 view
+(flip, zero-padded crop), weak view (flip, reflect-padded crop) and strong view
+(weak, ``RandAugmentwogeo``, cutout), drawn per sample on pixel values in [0, 1].
+
+A views object may also have ``train_view(x) -> x``, the one augmented view of
+stage 1; without it stage 1 trains on ``x`` as it is.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from __future__ import annotations
 import torch
 from sklearn.base import BaseEstimator
 from torch import Tensor
+
+from .randaugment import cutout, cutout_side, rand_augment
 
 
 class TabularViews(BaseEstimator):
@@ -80,20 +86,22 @@ class TabularViews(BaseEstimator):
 
 
 class ImageViews(BaseEstimator):
-    """Weak and strong views of image batches, as in IDO's paper.
+    """IDO's image views, as the official code draws them for CIFAR.
 
-    For a batch of shape ``(n, channels, height, width)``, every draw is made per
-    sample, on the batch's device:
+    For a batch of pixel values in ``[0, 1]``, shape ``(n, channels, height,
+    width)``, every draw is made per sample, on the batch's device:
 
-    * weak: random crop after ``padding`` pixels of reflection padding, and a
-      horizontal flip with probability 0.5;
-    * strong: an independent weak draw, then RandAugment (``randaugment_ops`` ops
-      of ``randaugment_magnitude``; 1- or 3-channel images only) and cutout (a
-      square of side ``cutout`` times the image side set to 0).
+    * :meth:`train_view`, the one view of stage 1: a horizontal flip with
+      probability 0.5 and a random crop after ``padding`` pixels of zero padding
+      (the official stage-1 loader's ``RandomCrop(32, padding=4)``);
+    * weak: the same with reflection padding (``TransformFixMatch_CIFAR10``);
+    * strong: an independent weak draw, then ``RandAugmentwogeo(n=2, m=5)``
+      (:func:`~sknoisy._ido.randaugment.rand_augment`: two operations from the
+      official pool of 16, each applied with probability 0.5 at a level of 1-4
+      of 10) and a grey cutout square of ``int(cutout * side)`` pixels.
 
-    RandAugment's operations are defined on 8-bit images, so each image is mapped
-    to ``[0, 255]`` by its own range for them and mapped back afterwards; inputs can
-    be standardised floats.
+    The estimators hand the views pixel values: they standardise images only
+    after the views, inside the network's forward pass (``normalize_images``).
 
     Parameters
     ----------
@@ -103,9 +111,11 @@ class ImageViews(BaseEstimator):
         Random horizontal flips (turn off for digits or text).
     randaugment_ops : int, default=2
         RandAugment operations per strong view; 0 disables RandAugment.
-    randaugment_magnitude : int, default=9
-        RandAugment magnitude, 0-30.
-    cutout : float, default=0.5
+    randaugment_magnitude : int, default=5
+        The official ``m``: levels are drawn from ``1 .. m - 1`` of 10.
+    randaugment_prob : float, default=0.5
+        Probability that each drawn operation is applied.
+    cutout : float, default=0.15
         Side of the cutout square, as a fraction of the image side; 0 disables it.
     """
 
@@ -114,112 +124,61 @@ class ImageViews(BaseEstimator):
         padding: int | None = None,
         flip: bool = True,
         randaugment_ops: int = 2,
-        randaugment_magnitude: int = 9,
-        cutout: float = 0.5,
+        randaugment_magnitude: int = 5,
+        randaugment_prob: float = 0.5,
+        cutout: float = 0.15,
     ):
         self.padding = padding
         self.flip = flip
         self.randaugment_ops = randaugment_ops
         self.randaugment_magnitude = randaugment_magnitude
+        self.randaugment_prob = randaugment_prob
         self.cutout = cutout
 
     def __call__(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        if x.ndim != 4:
-            raise ValueError(
-                f"ImageViews needs batches of shape (n, channels, height, width), "
-                f"got {tuple(x.shape)}."
+        _check_image_batch(x)
+        weak = self._flip_and_crop(x, "reflect")
+        strong = self._flip_and_crop(x, "reflect")
+        if self.randaugment_ops and x.shape[1] in (1, 3):
+            strong = rand_augment(
+                strong,
+                self.randaugment_ops,
+                self.randaugment_magnitude,
+                self.randaugment_prob,
             )
-        weak = self._crop_and_flip(x)
-        strong = self._cutout(self._randaugment(self._crop_and_flip(x)))
+        if self.cutout:
+            side = cutout_side(min(x.shape[-2:]), self.cutout)
+            strong = cutout(strong, torch.full((len(x),), float(side)))
         return weak, strong
 
-    def _crop_and_flip(self, x: Tensor) -> Tensor:
+    def train_view(self, x: Tensor) -> Tensor:
+        """The single augmented view of plain training (IDO's stage 1)."""
+        _check_image_batch(x)
+        return self._flip_and_crop(x, "constant")
+
+    def _flip_and_crop(self, x: Tensor, padding_mode: str) -> Tensor:
         n, _, height, width = x.shape
-        pad = self.padding if self.padding is not None else min(height, width) // 8
-        pad = min(pad, height - 1, width - 1)
-        if pad > 0:
-            padded = torch.nn.functional.pad(x, (pad, pad, pad, pad), mode="reflect")
-            top = torch.randint(0, 2 * pad + 1, (n, 1), device=x.device)
-            left = torch.randint(0, 2 * pad + 1, (n, 1), device=x.device)
-            rows = top + torch.arange(height, device=x.device)
-            cols = left + torch.arange(width, device=x.device)
-            batch = torch.arange(n, device=x.device)[:, None, None]
-            # channels last for the gather: (n, height, width, channels)
-            x = padded.permute(0, 2, 3, 1)[batch, rows[:, :, None], cols[:, None, :]]
-            x = x.permute(0, 3, 1, 2)
         if self.flip:
             flipped = torch.rand(n, device=x.device) < 0.5
             x = torch.where(flipped[:, None, None, None], x.flip(-1), x)
-        return x.contiguous()
+        pad = self.padding if self.padding is not None else min(height, width) // 8
+        pad = min(pad, height - 1, width - 1)
+        if pad <= 0:
+            return x.contiguous()
+        padded = torch.nn.functional.pad(x, (pad, pad, pad, pad), mode=padding_mode)
+        top = torch.randint(0, 2 * pad + 1, (n, 1), device=x.device)
+        left = torch.randint(0, 2 * pad + 1, (n, 1), device=x.device)
+        rows = top + torch.arange(height, device=x.device)
+        cols = left + torch.arange(width, device=x.device)
+        batch = torch.arange(n, device=x.device)[:, None, None]
+        # channels last for the gather: (n, height, width, channels)
+        x = padded.permute(0, 2, 3, 1)[batch, rows[:, :, None], cols[:, None, :]]
+        return x.permute(0, 3, 1, 2).contiguous()
 
-    def _randaugment(self, x: Tensor) -> Tensor:
-        if not self.randaugment_ops or x.shape[1] not in (1, 3):
-            return x
-        from torchvision.transforms import v2
 
-        augment = v2.RandAugment(
-            num_ops=self.randaugment_ops, magnitude=self.randaugment_magnitude
+def _check_image_batch(x: Tensor) -> None:
+    if x.ndim != 4:
+        raise ValueError(
+            f"ImageViews needs batches of shape (n, channels, height, width), "
+            f"got {tuple(x.shape)}."
         )
-        low = x.amin(dim=(1, 2, 3), keepdim=True)
-        span = (x.amax(dim=(1, 2, 3), keepdim=True) - low).clamp_min(1e-12)
-        images = ((x - low) / span * 255).round().to(torch.uint8)
-        if hasattr(augment, "_apply_image_or_video_transform"):
-            images = _grouped_randaugment(augment, images)
-        else:  # pragma: no cover - other torchvision versions
-            images = torch.stack([augment(image) for image in images])
-        return images.to(x.dtype) / 255 * span + low
-
-    def _cutout(self, x: Tensor) -> Tensor:
-        if not self.cutout:
-            return x
-        n, _, height, width = x.shape
-        half = self.cutout * min(height, width) / 2
-        centre_y = torch.randint(0, height, (n, 1), device=x.device)
-        centre_x = torch.randint(0, width, (n, 1), device=x.device)
-        inside_y = (torch.arange(height, device=x.device) - centre_y).abs() < half
-        inside_x = (torch.arange(width, device=x.device) - centre_x).abs() < half
-        hole = inside_y[:, :, None] & inside_x[:, None, :]
-        return x.masked_fill(hole[:, None], 0.0)
-
-
-def _grouped_randaugment(augment, images: Tensor) -> Tensor:
-    """torchvision's RandAugment with independent draws per image, batched by op.
-
-    Each image draws its own operation and sign for every one of the
-    ``num_ops`` rounds, as a per-image call would; the images that drew the same
-    (operation, sign) are then transformed in one batched call with torchvision's
-    own operation table and magnitudes, instead of one call per image.
-    """
-    space = augment._AUGMENTATION_SPACE
-    names = list(space)
-    height, width = images.shape[-2:]
-    n_images = len(images)
-    images = images.clone()
-    for _ in range(augment.num_ops):
-        drawn = torch.randint(len(names), (n_images,))
-        negative = torch.rand(n_images) <= 0.5
-        for op in drawn.unique().tolist():
-            magnitudes_fn, signed = space[names[op]]
-            magnitudes = magnitudes_fn(augment.num_magnitude_bins, height, width)
-            magnitude = (
-                0.0 if magnitudes is None else float(magnitudes[augment.magnitude])
-            )
-            chosen = drawn == op
-            groups = [(chosen, magnitude)]
-            if signed and magnitudes is not None:
-                groups = [
-                    (chosen & ~negative, magnitude),
-                    (chosen & negative, -magnitude),
-                ]
-            for mask, value in groups:
-                rows = mask.nonzero().squeeze(1).to(images.device)
-                if len(rows) == 0:
-                    continue
-                images[rows] = augment._apply_image_or_video_transform(
-                    images[rows],
-                    names[op],
-                    value,
-                    interpolation=augment.interpolation,
-                    fill=augment._fill,
-                )
-    return images
