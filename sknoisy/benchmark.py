@@ -62,6 +62,20 @@ RESULT_COLUMNS = (
 )
 
 
+def code_fingerprint() -> str:
+    """A short hash of sknoisy's source files: results of other code never match.
+
+    A rerun resumes only from results that the same code produced; to resume a
+    long run across edits, run it from a fixed checkout (e.g. a git worktree).
+    """
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def cleanlab_available() -> bool:
     """Whether the optional dependency cleanlab is installed."""
     return importlib.util.find_spec("cleanlab") is not None
@@ -320,8 +334,9 @@ def run_benchmark(
     results_path : path, default=None
         A JSON-lines file of finished results, for long runs that get
         interrupted: each method's result is appended as it ends, keyed by every
-        parameter it depends on and the sknoisy version, and a rerun takes the
-        results whose key matches from the file instead of training again.
+        parameter it depends on, the sknoisy version and a hash of its source
+        (:func:`code_fingerprint`), and a rerun takes the results whose key
+        matches from the file instead of training again.
 
     Returns
     -------
@@ -366,6 +381,7 @@ def run_benchmark(
                 "device": str(device),
                 "method_params": method_params,
                 "version": __version__,
+                "code": code_fingerprint(),
             }
             missing = [
                 m for m in methods if store.get({**context, "method": m}) is None

@@ -161,6 +161,19 @@ def test_a_rerun_takes_finished_results_from_the_file(tmp_path):
     assert sum("training" in line for line in lines) == 2, "another key: retrained"
 
 
+def test_results_of_other_code_are_not_reused(tmp_path, monkeypatch):
+    import sknoisy.benchmark as benchmark
+
+    path = tmp_path / "results.jsonl"
+    run = {"dataset": "iris", "methods": ["plain"], "max_epochs": 2}
+    run_benchmark(**run, results_path=path)
+    monkeypatch.setattr(benchmark, "code_fingerprint", lambda: "other-code")
+    lines = []
+    run_benchmark(**run, results_path=path, progress=lines.append)
+    assert sum("training" in line for line in lines) == 1
+    assert len(benchmark.code_fingerprint()) > 0
+
+
 def test_a_method_s_flags_are_its_label_issues():
     from sknoisy import CrossEntropyClassifier
     from sknoisy.benchmark import _sknoisy_result
