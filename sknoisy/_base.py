@@ -29,7 +29,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.metrics import cohen_kappa_score
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
@@ -244,6 +244,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
                 # The fitted model's view of its own training rows, computed once.
                 train_proba = self._predicted_proba(data)
                 self._collect_fitted_state(y_encoded, train_proba)
+                self.given_codes_ = y_encoded
             finally:  # also when training fails: no per-sample state is kept
                 self.net_.release_sample_state()
         self._warn_if_unidentifiable(y_encoded, train_proba.argmax(axis=1))
@@ -338,19 +339,33 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         random_rate = 1 - 1 / len(self.classes_)
         flagged = float(np.mean(self.label_issues_))
         kappa = cohen_kappa_score(y_encoded, predictions)
-        if flagged >= UNIDENTIFIABLE_FLAG_SHARE * random_rate or (
-            kappa < UNIDENTIFIABLE_KAPPA
+        doubtful = self._doubtful_class_share()
+        if (
+            flagged >= UNIDENTIFIABLE_FLAG_SHARE * random_rate
+            or kappa < UNIDENTIFIABLE_KAPPA
+            or doubtful >= 0.5
         ):
+            why = (
+                f"; {doubtful:.0%} of the rows are in classes whose labels it "
+                "could not tell apart (not learnt, or mostly called wrong)"
+                if doubtful
+                else ""
+            )
             warnings.warn(
                 f"{type(self).__name__} flags {flagged:.0%} of the labels (random "
                 f"labels over {len(self.classes_)} classes would be {random_rate:.0%} "
                 f"wrong) and its predictions agree with them with kappa "
-                f"{kappa:.2f}: the labels may carry too little signal for the noise "
-                "to be identified; treat noise_scores_ and refined_labels_ with "
+                f"{kappa:.2f}{why}: the labels may carry too little signal for the "
+                "noise to be identified; treat noise_scores_ and refined_labels_ with "
                 "caution.",
                 UnidentifiableNoiseWarning,
                 stacklevel=5,
             )
+
+    def _doubtful_class_share(self) -> float:
+        """Share of the rows in classes whose labels the method could not tell
+        apart (hook; see :class:`WrongEventClassifier`)."""
+        return 0.0
 
     def _validate_training_data(self, X, y):
         """Validate ``(X, y)`` and encode ``y``; return the indexed data and codes."""
@@ -459,7 +474,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
             "max_epochs": self.max_epochs,
             "batch_size": self.batch_size,
             "device": self.device,
-            "callbacks": clone(self.callbacks, safe=False) if self.callbacks else None,
+            "callbacks": _copied_callbacks(self.callbacks),
             "train_split": self.train_split,
             "verbose": self.verbose,
             "classes": list(range(n_classes)),
@@ -564,6 +579,23 @@ def _check_batch_sizes(net_params: dict) -> None:
                 f"{name} must be a positive int, or -1 for the whole data set; got "
                 f"{value!r}."
             )
+
+
+def _copied_callbacks(callbacks) -> list | None:
+    """Fresh copies of the user's callbacks for one fit.
+
+    A callback that cannot be copied (one holding an open file, say) is used as
+    it is, as skorch itself uses callbacks.
+    """
+    if not callbacks:
+        return None
+    copies = []
+    for item in callbacks:
+        try:
+            copies.append(copy.deepcopy(item))
+        except Exception:  # copy and pickle raise many types for such objects
+            copies.append(item)
+    return copies
 
 
 def _check_callbacks(callbacks) -> None:

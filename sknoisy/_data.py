@@ -125,7 +125,20 @@ class IndexedDataset(Dataset):
 
     def __getitem__(self, i):
         target = 0 if self.targets is None else self.targets[i]
-        return {FEATURES: item_input(self.dataset[i]), SAMPLE_INDEX: i}, target
+        return {FEATURES: self._input(i), SAMPLE_INDEX: i}, target
+
+    def _input(self, i):
+        """Item ``i``'s input, checked against the shape of the first one read."""
+        x = item_input(self.dataset[i])
+        shape = tuple(getattr(x, "shape", ()))
+        expected = vars(self).setdefault("_shape", shape)
+        if shape != expected:
+            raise ValueError(
+                f"Item {i} of the dataset has an input of shape {shape}, but the "
+                f"first item read had {expected}; every input must have the same "
+                "shape (e.g. resize images in the dataset's transform)."
+            )
+        return x
 
     @property
     def sample_shape(self) -> tuple[int, ...]:
@@ -154,7 +167,7 @@ class IndexedDataset(Dataset):
 
     def inputs_at(self, rows) -> torch.Tensor:
         """The inputs of the items at ``rows``, stacked into one batch."""
-        return torch.stack([item_input(self.dataset[int(i)]) for i in rows])
+        return torch.stack([self._input(int(i)) for i in rows])
 
     def with_targets(self, y) -> IndexedDataset:
         """The same dataset with encoded targets ``y``."""
@@ -178,7 +191,10 @@ def as_indexed(X, y=None):
     if is_dataset_input(X):
         data = IndexedDataset(X)
     else:
-        data = IndexedTensorDataset(torch.as_tensor(np.asarray(X, dtype=np.float32)))
+        X = np.asarray(X)
+        if not (X.dtype == np.uint8 and X.ndim == 4):  # 8-bit images stay 8-bit
+            X = X.astype(np.float32)
+        data = IndexedTensorDataset(torch.as_tensor(X))
     return data if y is None else data.with_targets(y)
 
 

@@ -46,7 +46,8 @@ _NETWORK_PARAMETERS = """module : torch.nn.Module class or instance, default=Non
         threads.
     callbacks : list of skorch callbacks, default=None
         Extra skorch callbacks, e.g. ``[skorch.callbacks.ProgressBar()]``. They are
-        copied at every fit.
+        copied at every fit; one that cannot be copied (e.g. holding an open
+        file) is used as it is, as skorch does.
     train_split : callable or None, default=None
         skorch's validation split, e.g. ``skorch.dataset.ValidSplit(5)``. None
         trains on every row, which the per-sample state needs.
@@ -80,6 +81,9 @@ _FITTED_ATTRIBUTES = """classes_ : ndarray of shape (n_classes,)
     refined_labels_ : ndarray of shape (n_samples,)
         Per training row, the label the method believes, in the user's label
         space.
+    given_codes_ : ndarray of shape (n_samples,)
+        The given training labels as indices into ``classes_``
+        (``classes_[given_codes_]`` is ``y``).
     label_issues_ : ndarray of bool, shape (n_samples,)
         Per training row, whether the method calls its label wrong, by the
         method's own rule (see Notes)."""

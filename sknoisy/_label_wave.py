@@ -23,6 +23,24 @@ import torch
 SETTLED_FRACTION = 0.5
 """A local minimum counts once PC is at most this fraction of its running peak."""
 
+FITTED_FRACTION = 1 / 3
+"""A local minimum counts once the epoch's online accuracy on the given labels
+has closed this fraction of the gap between always predicting the most frequent
+class and 1."""
+
+
+def fitted_bar(targets: np.ndarray) -> float:
+    """The online accuracy an epoch must reach for its minimum to count.
+
+    A network that has learnt nothing yet predicts (nearly) one class for every
+    row and so changes few predictions: a low PC that means nothing. The bar is
+    the most frequent class's share ``m`` plus ``FITTED_FRACTION`` of ``1 - m``
+    (0.56 for three balanced classes, 0.4 for ten).
+    """
+    counts = np.bincount(np.asarray(targets))
+    majority = counts.max() / counts.sum()
+    return float(majority + FITTED_FRACTION * (1 - majority))
+
 
 def smooth_changes(changes: Sequence[float], window: int = 1) -> np.ndarray:
     """Trailing moving average of a prediction-change sequence.
@@ -47,13 +65,16 @@ def smooth_changes(changes: Sequence[float], window: int = 1) -> np.ndarray:
     return (cumsum[ends] - cumsum[starts]) / (ends - starts)
 
 
-def first_local_minimum(changes: Sequence[float], window: int = 1) -> int | None:
+def first_local_minimum(
+    changes: Sequence[float], window: int = 1, fitted: Sequence[bool] | None = None
+) -> int | None:
     """Epoch of the first local minimum of the prediction changes.
 
     The minimum is the first epoch ``e`` with ``PC(e + 1) >= PC(e)`` among the
     epochs where PC has fallen to at most ``SETTLED_FRACTION`` of its peak so far
-    (a network only starting to fit can change few predictions, then many; IDO's
-    plain rule would pick one of those first epochs).
+    and the network fits the given labels better than a constant predictor
+    (``fitted``; a network only starting to fit can change few predictions, then
+    many; IDO's plain rule would pick one of those first epochs).
 
     Parameters
     ----------
@@ -61,6 +82,9 @@ def first_local_minimum(changes: Sequence[float], window: int = 1) -> int | None
         ``PC(2), PC(3), ...``: the prediction changes observed so far.
     window : int, default=1
         Moving-average window applied before the search.
+    fitted : sequence of bool, default=None
+        Per epoch of ``changes``, whether its online accuracy reached
+        :func:`fitted_bar`; None counts every epoch.
 
     Returns
     -------
@@ -73,6 +97,8 @@ def first_local_minimum(changes: Sequence[float], window: int = 1) -> int | None
     # to fit (seen: 9, 8, 19, 52, 61, 31, 12, 7, ...); the minimum Label Wave means
     # comes after PC has fallen well below its peak, not in that early noise.
     settled = smoothed <= SETTLED_FRACTION * np.maximum.accumulate(smoothed)
+    if fitted is not None:
+        settled &= np.asarray(fitted, dtype=bool)
     rises = np.flatnonzero(settled[:-1] & (smoothed[1:] >= smoothed[:-1]))
     if len(rises) == 0:
         return None
@@ -84,35 +110,54 @@ class PredictionChangeTracker:
 
     Parameters
     ----------
-    n_samples : int
-        Rows of the training data.
-    device : str or torch.device
-        Where the per-sample predictions are kept.
+    targets : Tensor of shape (n_samples,)
+        The given labels, on the device where the per-sample predictions are
+        kept.
+    min_accuracy : float or None, default=None
+        The online accuracy from which an epoch's minimum counts; None uses
+        :func:`fitted_bar` of ``targets``.
     """
 
-    def __init__(self, n_samples: int, device):
-        self.previous = torch.full((n_samples,), -1, dtype=torch.long, device=device)
+    def __init__(self, targets: torch.Tensor, min_accuracy: float | None = None):
+        self.targets = targets
+        self.bar = (
+            fitted_bar(targets.cpu().numpy()) if min_accuracy is None else min_accuracy
+        )
+        self.previous = torch.full_like(targets, -1, dtype=torch.long)
         self.current = self.previous.clone()
         self.epochs = 0
         self.changes: list[int] = []
+        self.fitted: list[bool] = []
 
     def update(self, rows: torch.Tensor, predictions: torch.Tensor) -> None:
         """Record one batch's online predictions (no host synchronisation)."""
         self.current[rows] = predictions
 
     def end_epoch(self) -> int | None:
-        """Close the epoch; return its PC (None after the first epoch)."""
+        """Close the epoch; return its PC (None after the first epoch).
+
+        One transfer per epoch: the changes and the online accuracy together.
+        """
         self.epochs += 1
+        seen = self.current >= 0
+        figures = torch.stack(
+            [
+                (self.current != self.previous).sum(),
+                ((self.current == self.targets) & seen).sum(),
+                seen.sum(),
+            ]
+        ).tolist()
         change = None
         if self.epochs > 1:
-            change = int((self.current != self.previous).sum())
+            change = int(figures[0])
             self.changes.append(change)
+            self.fitted.append(figures[1] >= self.bar * max(figures[2], 1))
         self.previous.copy_(self.current)
         return change
 
     def label_wave_epoch(self, window: int = 1) -> int | None:
         """The first local minimum of the changes so far (see above)."""
-        return first_local_minimum(self.changes, window)
+        return first_local_minimum(self.changes, window, self.fitted)
 
 
 class LabelWavePhase:
@@ -127,12 +172,13 @@ class LabelWavePhase:
 
     Parameters
     ----------
-    n_samples : int
-        Rows of the training data.
-    device : str or torch.device
-        Where the per-sample predictions are kept.
+    targets : Tensor of shape (n_samples,)
+        The given labels, on the device where the per-sample predictions are
+        kept.
     length : int
         The phase's last epoch at the latest; 0 for no phase at all.
+    min_accuracy : float or None, default=None
+        See :class:`PredictionChangeTracker`.
     end_at_minimum : bool, default=False
         End the phase once the minimum is detected (one epoch after it).
     window : int, default=1
@@ -155,14 +201,14 @@ class LabelWavePhase:
 
     def __init__(
         self,
-        n_samples: int,
-        device,
+        targets: torch.Tensor,
         length: int,
         end_at_minimum: bool = False,
         window: int = 1,
         snapshot=None,
+        min_accuracy: float | None = None,
     ):
-        self.tracker = PredictionChangeTracker(n_samples, device)
+        self.tracker = PredictionChangeTracker(targets, min_accuracy)
         self.length = length
         self.end_at_minimum = end_at_minimum
         self.window = window

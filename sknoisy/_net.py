@@ -26,7 +26,7 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 from skorch import NeuralNetClassifier
-from skorch.callbacks import EarlyStopping
+from skorch.callbacks import EarlyStopping, PrintLog
 from skorch.dataset import get_len, unpack_data
 from skorch.utils import to_tensor
 from torch.utils.data import DataLoader
@@ -63,6 +63,11 @@ class IndexedNet(NeuralNetClassifier):
         are always scaled to pixel values in [0, 1] first.
     """
 
+    print_log_hidden: tuple[str, ...] = ("train_batch_count", "valid_batch_count")
+    """History keys left out of the ``verbose`` table: long values (the mixture's
+    parameters), and keys recorded in some epochs only, which would shift the
+    table's columns. They stay in ``history``."""
+
     def __init__(
         self,
         *args,
@@ -77,6 +82,14 @@ class IndexedNet(NeuralNetClassifier):
         self.mixed_precision = mixed_precision
         self.channel_mean = channel_mean
         self.channel_std = channel_std
+
+    def get_default_callbacks(self):
+        return [
+            (name, PrintLog(keys_ignored=list(self.print_log_hidden)))
+            if name == "print_log"
+            else (name, callback)
+            for name, callback in super().get_default_callbacks()
+        ]
 
     # -- data -----------------------------------------------------------------
     def get_dataset(self, X, y=None):

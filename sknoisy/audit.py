@@ -86,10 +86,21 @@ def find_label_issues(estimator, y) -> LabelIssueReport:
     -------
     LabelIssueReport
     """
-    estimator = _final_step(estimator)
-    check_is_fitted(estimator, "noise_scores_")
+    estimator = _scoring_estimator(estimator)
     y = column_or_1d(np.asarray(y), warn=True)
     check_consistent_length(y, estimator.noise_scores_)
+    known = set(estimator.classes_.tolist())
+    unknown = [value for value in np.unique(y).tolist() if value not in known]
+    if unknown:
+        raise ValueError(
+            f"y has labels the estimator was not fitted on ({unknown[:5]}); pass "
+            "the labels it was fitted on."
+        )
+    if (estimator.classes_[estimator.given_codes_] != y).any():
+        raise ValueError(
+            "y differs from the labels the estimator was fitted on (same length, "
+            "other values or order); pass the labels it was fitted on."
+        )
     order = np.lexsort((np.arange(len(y)), -estimator.noise_scores_))
     columns = {
         "row": order,
@@ -120,6 +131,28 @@ def _final_step(estimator):
     """The last step of a pipeline, or the estimator itself."""
     steps = getattr(estimator, "steps", None)
     return steps[-1][1] if steps else estimator
+
+
+def _scoring_estimator(estimator):
+    """The fitted sknoisy estimator that holds the per-row scores.
+
+    Looks through a ``Pipeline`` (its last step), a fitted search
+    (``best_estimator_``) and a :class:`NoiseFilteredClassifier` (its
+    ``detector_``).
+    """
+    found = _final_step(estimator)
+    for attribute in ("best_estimator_", "detector_"):
+        inner = getattr(found, attribute, None)
+        if inner is not None:
+            found = _final_step(inner)
+    if not hasattr(found, "given_codes_"):
+        check_is_fitted(found)  # an unfitted estimator says so first
+        raise TypeError(
+            f"find_label_issues needs a fitted sknoisy estimator (or a Pipeline, "
+            f"search or NoiseFilteredClassifier around one); got "
+            f"{type(found).__name__}, which has no per-row label scores."
+        )
+    return found
 
 
 class LabelNoiseFilter(BaseEstimator):

@@ -31,6 +31,7 @@ import importlib.util
 import json
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -515,9 +516,11 @@ class ResultStore:
 def _warm_up(X, y, device) -> None:
     """One untimed epoch, so that torch's first-call costs hit no method's time."""
     n_rows = min(len(X), 256)
-    CrossEntropyClassifier(max_epochs=1, device=device, random_state=0).fit(
-        X[:n_rows], y[:n_rows]
-    )
+    with warnings.catch_warnings():  # one epoch on 256 rows: its verdicts mean nothing
+        warnings.simplefilter("ignore")
+        CrossEntropyClassifier(max_epochs=1, device=device, random_state=0).fit(
+            X[:n_rows], y[:n_rows]
+        )
 
 
 def _run_one(

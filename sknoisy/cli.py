@@ -28,6 +28,7 @@ from .benchmark import (
     write_csv,
 )
 from .methods import METHODS, ROBUST_METHODS, make_estimator
+from .modules import CifarResNet18
 from .noise import NOISE_KINDS
 from .progress import EpochProgressBar
 
@@ -73,10 +74,21 @@ def _demo(args) -> int:
     return 0
 
 
+BENCHMARK_MODULES = {"default": None, "cifar-resnet18": CifarResNet18}
+"""``sknoisy benchmark --module``: the network every method trains."""
+
+
 def _benchmark(args) -> int:
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    module = BENCHMARK_MODULES[args.module]
+    method_params = (
+        {name: {"module": module} for name, m in METHODS.items() if m.estimator}
+        if module is not None
+        else None
+    )
     results = run_benchmark(
         dataset=args.dataset,
+        method_params=method_params,
         target=args.target,
         noise=args.noise,
         methods=methods,
@@ -459,6 +471,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--seeds", type=int, nargs="+", default=[0])
     bench.add_argument("--test-size", type=float, default=0.3)
     bench.add_argument("--device", type=_device, default="cpu")
+    bench.add_argument(
+        "--module",
+        choices=sorted(BENCHMARK_MODULES),
+        default="default",
+        help="the network of every method: default (an MLP for tables, SmallCNN "
+        "for images) or cifar-resnet18 (for a GPU)",
+    )
     bench.add_argument("--json", help="write results as JSON to this path")
     bench.add_argument("--csv", help="write the summary as CSV to this path")
     bench.add_argument("--plot", help="write score histograms and ROC curves (PNG)")

@@ -362,3 +362,19 @@ def test_plain_classifier_report(noisy_digits):
     clf = CrossEntropyClassifier(**FAST, random_state=0).fit(X, y_noisy)
     report = find_label_issues(clf, y_noisy)
     assert report.n_issues == int((clf.predict(X) != y_noisy).sum())
+
+
+def test_find_label_issues_looks_through_searches_and_filters(small_data):
+    from sknoisy import ALRClassifier
+
+    X, y = small_data
+    search = GridSearchCV(ALRClassifier(**FAST, random_state=0), {"lr": [1e-3]}, cv=2)
+    search.fit(X, y)
+    report = find_label_issues(search, y)
+    assert len(report.table) == len(y)
+    with pytest.raises(ValueError, match="not fitted on"):
+        find_label_issues(search, np.where(y == 0, 9, y))
+    with pytest.raises(ValueError, match="differs from the labels"):
+        find_label_issues(search, y[::-1])
+    with pytest.raises(TypeError, match="no per-row label scores"):
+        find_label_issues(LogisticRegression().fit(X, y), y)

@@ -121,3 +121,126 @@ def test_benchmark_on_a_csv_with_categorical_columns(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "alr" in result.stdout
+
+
+def write_csv(path, n=60):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(n, 3)), columns=["a", "b", "c"])
+    frame["label"] = np.where(frame["a"] > 0, "yes", "no")
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_an_interrupted_audit_writes_nothing_and_exits_130(tmp_path, capsys):
+    from skorch.callbacks import Callback
+
+    import sknoisy.cli as cli
+
+    class Interrupt(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            raise KeyboardInterrupt
+
+    source = write_csv(tmp_path / "data.csv")
+    original = cli.make_estimator
+
+    def interrupted(*args, **kwargs):
+        return original(*args, **{**kwargs, "callbacks": [Interrupt()]})
+
+    cli.make_estimator = interrupted
+    try:
+        code = main(
+            [
+                "audit",
+                str(source),
+                "--target",
+                "label",
+                "--epochs",
+                "3",
+                "--clean-out",
+                str(tmp_path / "clean.csv"),
+            ]
+        )
+    finally:
+        cli.make_estimator = original
+    assert code == 130
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv"]
+    assert capsys.readouterr().err.strip().splitlines()[-1].endswith("interrupted")
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--out", "issues.png"], "--out issues.png: the suffix must be one of"),
+        (["--clean-out", "same.csv", "--out", "same.csv"], "are the same file"),
+        (["--out", "missing/issues.csv"], "does not exist"),
+        (["--clean-out", "data.csv"], "would overwrite the input"),
+    ],
+)
+def test_audit_outputs_are_checked_before_training(
+    tmp_path, monkeypatch, capsys, extra, message
+):
+    monkeypatch.chdir(tmp_path)
+    write_csv(tmp_path / "data.csv")
+    code = main(["audit", "data.csv", "--target", "label", *extra])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "training" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv"]
+
+
+def test_clean_out_drops_rows_by_position_and_keeps_a_named_index(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(80, 2)), columns=["a", "b"])
+    frame["label"] = np.where(frame["a"] > 0, 1, 0)
+    frame.loc[:9, "label"] = 1 - frame.loc[:9, "label"]  # ten wrong labels
+    frame.index = pd.Index(np.repeat(np.arange(40), 2), name="sample_id")
+    frame.to_parquet(tmp_path / "data.parquet")
+    code = main(
+        [
+            "audit",
+            str(tmp_path / "data.parquet"),
+            "--target",
+            "label",
+            "--epochs",
+            "30",
+            "--all",
+            "--out",
+            str(tmp_path / "issues.csv"),
+            "--clean-out",
+            str(tmp_path / "clean.parquet"),
+            "--no-progress",
+        ]
+    )
+    assert code == 0
+    issues = pd.read_csv(tmp_path / "issues.csv")
+    cleaned = pd.read_parquet(tmp_path / "clean.parquet")
+    assert len(cleaned) == len(frame) - issues["label_issue"].sum()
+    assert cleaned.index.name == "sample_id"
+    kept = np.setdiff1d(np.arange(80), issues.loc[issues["label_issue"], "source_row"])
+    pd.testing.assert_frame_equal(cleaned, frame.iloc[kept])
+
+
+def test_benchmark_module_option_sets_every_method_s_network(monkeypatch):
+    import sknoisy.cli as cli
+    from sknoisy.modules import CifarResNet18
+
+    seen = {}
+
+    def fake_run_benchmark(**kwargs):
+        seen.update(kwargs)
+        return []
+
+    monkeypatch.setattr(cli, "run_benchmark", fake_run_benchmark)
+    monkeypatch.setattr(cli, "summarise", lambda results: [])
+    monkeypatch.setattr(cli, "format_table", lambda summary: "")
+    assert main(["benchmark", "--module", "cifar-resnet18", "--quiet"]) == 0
+    assert seen["method_params"] == {
+        name: {"module": CifarResNet18} for name in ("plain", "wrong-event", "alr")
+    }
+    main(["benchmark", "--quiet"])
+    assert seen["method_params"] is None

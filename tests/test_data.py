@@ -120,3 +120,20 @@ def test_length_mismatch_is_an_error():
 def test_tensor_rows_none_for_generic_dataset():
     assert tensor_rows(TensorDataset(torch.zeros(2, 1))) is None
     assert np.all(tensor_rows(make_dataset(3))[1] is None)
+
+
+def test_dataset_items_of_another_shape_are_named_by_index():
+    from torch.utils.data import Dataset
+
+    from sknoisy import CrossEntropyClassifier
+
+    class Ragged(Dataset):
+        def __len__(self):
+            return 40
+
+        def __getitem__(self, i):
+            side = 8 if i != 17 else 9
+            return torch.rand(1, side, side), i % 2
+
+    with pytest.raises(ValueError, match=r"Item 17 .* shape \(1, 9, 9\)"):
+        CrossEntropyClassifier(max_epochs=1, module__width=4).fit(Ragged())

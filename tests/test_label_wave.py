@@ -9,8 +9,12 @@ from sknoisy._label_wave import (
     LabelWavePhase,
     PredictionChangeTracker,
     first_local_minimum,
+    fitted_bar,
     smooth_changes,
 )
+
+ANY = {"min_accuracy": 0.0}
+"""Count every epoch's minimum, however poorly the network fits."""
 
 
 @pytest.mark.parametrize(
@@ -41,7 +45,7 @@ def test_smoothing_window():
 
 
 def test_tracker_counts_changed_predictions():
-    tracker = PredictionChangeTracker(4, "cpu")
+    tracker = PredictionChangeTracker(torch.zeros(4, dtype=torch.long), **ANY)
     rows = torch.tensor([0, 1, 2, 3])
     tracker.update(rows, torch.tensor([0, 1, 1, 2]))
     assert tracker.end_epoch() is None, "no change is defined after epoch 1"
@@ -68,7 +72,11 @@ def feed_epoch(phase, history, predictions):
 def phase_run(changes, **params):
     """Run a phase over epochs whose prediction changes are ``changes``."""
     snapshots = iter(range(100))
-    phase = LabelWavePhase(40, "cpu", snapshot=lambda: next(snapshots), **params)
+    phase = LabelWavePhase(
+        torch.zeros(40, dtype=torch.long),
+        snapshot=lambda: next(snapshots),
+        **{**ANY, **params},
+    )
     history = History()
     predictions = np.zeros(40, dtype=np.int64)
     feed_epoch(phase, history, predictions)
@@ -96,4 +104,35 @@ def test_phase_can_end_at_the_minimum_or_not_at_all():
     assert phase.end_epoch == 5 and len(history) == 5
     phase, _ = phase_run([30, 20, 10, 5], length=5)
     assert phase.minimum_epoch is None and phase.end_epoch == 5
-    assert not LabelWavePhase(10, "cpu", length=0).running, "no phase at all"
+    targets = torch.zeros(10, dtype=torch.long)
+    assert not LabelWavePhase(targets, length=0).running, "no phase at all"
+
+
+def test_fitted_bar_closes_a_third_of_the_gap_above_the_majority_class():
+    assert fitted_bar(np.repeat([0, 1, 2], 10)) == pytest.approx(1 / 3 + 2 / 9)
+    assert fitted_bar(np.repeat(np.arange(10), 5)) == pytest.approx(0.4)
+    assert fitted_bar(np.r_[np.zeros(8), np.ones(2)].astype(int)) == pytest.approx(
+        0.8 + 0.2 / 3
+    )
+
+
+def test_a_minimum_counts_only_once_the_network_beats_a_constant_predictor():
+    # PC 16, 4, 12: a minimum at epoch 3 by IDO's rule; but if the network still
+    # predicts one class there (online accuracy at the majority share), the dip
+    # means nothing and is skipped.
+    assert first_local_minimum([16, 4, 12]) == 3
+    assert first_local_minimum([16, 4, 12], fitted=[False, False, False]) is None
+    assert first_local_minimum([16, 4, 12, 3, 5], fitted=[0, 0, 1, 1, 1]) == 5
+
+
+def test_tracker_measures_the_online_accuracy_against_the_bar():
+    targets = torch.tensor([0, 0, 1, 2, 1, 2])  # bar: 1/3 + 2/9 = 0.556
+    tracker = PredictionChangeTracker(targets)
+    rows = torch.arange(6)
+    tracker.update(rows, torch.zeros(6, dtype=torch.long))  # a constant predictor
+    tracker.end_epoch()
+    tracker.update(rows, torch.zeros(6, dtype=torch.long))
+    tracker.end_epoch()
+    tracker.update(rows, torch.tensor([0, 0, 1, 2, 0, 0]))  # 4 of 6 right
+    tracker.end_epoch()
+    assert tracker.fitted == [False, True]

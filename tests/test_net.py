@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from sklearn.datasets import make_classification
 from skorch.callbacks import Callback
 from skorch.dataset import ValidSplit
 
@@ -77,3 +78,21 @@ def test_batch_losses_reach_the_history(small_data):
         np.average(batch_losses, weights=sizes)
     )
     assert history[-1, "train_loss"] < history[0, "train_loss"]
+
+
+@pytest.mark.parametrize("Estimator", [WrongEventClassifier, ALRClassifier])
+def test_the_verbose_table_keeps_its_columns_and_stays_short(Estimator, capsys):
+    X, y = make_classification(
+        n_samples=120, n_classes=3, n_informative=4, random_state=0
+    )
+    Estimator(hidden_layer_sizes=(8,), max_epochs=10, verbose=1, random_state=0).fit(
+        X, y
+    )
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
+    header, rows = lines[0].split(), lines[2:]
+    assert len(rows) == 10
+    assert max(len(line) for line in lines) < 160, "no mixture dict in the table"
+    assert "mixture" not in header
+    # every row has a value under every column (booleans print blank when False)
+    widths = [len(row.split()) for row in rows]
+    assert max(widths) <= len(header) and min(widths) >= len(header) - 1

@@ -1,5 +1,7 @@
 """Property tests: for random small data, the fitted contract always holds."""
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,6 +14,11 @@ from sknoisy.noise import symmetric_noise
 from .conftest import ESTIMATORS, ROBUST_ESTIMATORS
 
 TINY = {"hidden_layer_sizes": (8,), "max_epochs": 3, "batch_size": 16}
+
+
+def examples(n: int) -> int:
+    """``n`` examples, or ``SKNOISY_HYPOTHESIS_EXAMPLES`` (see conftest.py)."""
+    return int(os.environ.get("SKNOISY_HYPOTHESIS_EXAMPLES", n))
 
 
 @st.composite
@@ -32,7 +39,11 @@ def small_datasets(draw):
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=examples(15),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(data=small_datasets(), seed=st.integers(0, 2**16))
 def test_fit_contract_on_random_data(Estimator, data, seed):
     X, y = data
@@ -59,7 +70,11 @@ TRAINED = {"hidden_layer_sizes": (32,), "max_epochs": 30, "batch_size": 32}
 
 
 @pytest.mark.parametrize("Estimator", ROBUST_ESTIMATORS)
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=examples(4),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(seed=st.integers(0, 2**16))
 def test_clean_labels_flag_few_rows(Estimator, blobs, seed):
     X, y = blobs
@@ -68,7 +83,11 @@ def test_clean_labels_flag_few_rows(Estimator, blobs, seed):
 
 
 @pytest.mark.parametrize("Estimator", ROBUST_ESTIMATORS)
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=examples(4),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(seed=st.integers(0, 2**16))
 def test_more_noise_flags_more_rows(Estimator, blobs, seed):
     X, y = blobs

@@ -255,3 +255,17 @@ def test_a_refit_on_other_input_keeps_nothing_of_the_previous_fit():
     clf.fit(images, y)
     clf.fit(table, y)
     assert not hasattr(clf, "channel_mean_") and clf.net_.channel_mean is None
+
+
+def test_a_callback_holding_an_open_file_is_used_as_skorch_would(tmp_path, small_data):
+    class WriteLoss(Callback):
+        def __init__(self, stream):
+            self.stream = stream
+
+        def on_epoch_end(self, net, **kwargs):
+            self.stream.write(f"{net.history[-1, 'train_loss']}\n")
+
+    X, y = small_data
+    with open(tmp_path / "losses.txt", "w") as stream:
+        ALRClassifier(**FAST, callbacks=[WriteLoss(stream)]).fit(X, y)
+    assert len((tmp_path / "losses.txt").read_text().splitlines()) == FAST["max_epochs"]

@@ -37,6 +37,8 @@ class ALRNet(IndexedNet):
         Moving-average window of the prediction changes (``"auto"`` warm-up).
     """
 
+    print_log_hidden = (*IndexedNet.print_log_hidden, "prediction_changes")
+
     def __init__(
         self,
         *args,
@@ -61,8 +63,7 @@ class ALRNet(IndexedNet):
         return {
             "soft_labels_": F.one_hot(targets, len(self.classes)).float(),
             "warmup_": LabelWavePhase(
-                len(targets),
-                self.device,
+                targets,
                 length=self.max_auto_warmup if auto else self.warmup_epochs,
                 end_at_minimum=auto,
                 window=self.label_wave_window,

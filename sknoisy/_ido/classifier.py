@@ -111,6 +111,10 @@ class WrongEventClassifier(NoisyLabelClassifier):
         refitted on the final counts.
     base_epoch_ : int
         The epoch whose model started stage 2.
+    unlearnt_classes_ : ndarray
+        Given classes whose rows were nearly all predicted wrong in most passes at
+        the end: the network has not learnt them, so their labels are not scored
+        (called clean); a warning says so when they hold half of the rows.
     trained_rows_ : ndarray of bool, shape (n_samples,)
         Whether each row was trained on (rows held out by ``train_split`` are
         not).
@@ -269,6 +273,7 @@ class WrongEventClassifier(NoisyLabelClassifier):
         # the final model scores them.
         untrained = ~self.trained_rows_
         clean_proba[untrained] = 1.0 - model_noise[untrained]
+        self.unlearnt_classes_ = self.classes_[net.mixture_.unlearnt_classes]
         self.clean_proba_ = clean_proba
         self.noise_scores_ = 1.0 - clean_proba
         self.label_issues_ = clean_proba < 0.5
@@ -276,6 +281,13 @@ class WrongEventClassifier(NoisyLabelClassifier):
             y_encoded, train_proba, self.label_issues_, train_proba.argmax(axis=1)
         )
         self.refined_labels_ = self.classes_[refined]
+
+    def _doubtful_class_share(self) -> float:
+        """Rows in classes not learnt, or whose own mixture called most of them
+        noisy (random labels do that to every class)."""
+        mixture = self.net_.mixture_
+        doubtful = set(mixture.unlearnt_classes) | set(mixture.degenerate_classes)
+        return float(np.isin(self.given_codes_, list(doubtful)).mean())
 
 
 MIN_STAGE1_EPOCHS = 3

@@ -15,6 +15,13 @@ Conventions
   otherwise stretches a clean class's narrow range of counts (say 2 to 4) to
   [0, 1] and always splits it; IDO's own premise is that a wrong label is one the
   model contradicts in most passes.
+* A given class whose rows were nearly all predicted wrong in most passes (the
+  ``UNLEARNT_QUANTILE`` of its counts at least ``CREDIBLE_NOISE_RATE`` of the
+  passes) is one the network has not learnt yet, not one whose labels are all
+  wrong: its samples are called clean, so that the loss teaches the class
+  instead of giving it up (seen on clean blobs, where a class the base model
+  had not learnt lost all its rows to the noisy component and was never
+  predicted).
 * Wrong-event counts are small integers, so EM runs on the histogram of distinct
   counts (weighted by frequency), which equals EM over samples, and the outputs
   are precomputed as a lookup table over counts ``0..max_count``.
@@ -44,6 +51,9 @@ TABLE_COLUMNS = ("clean_proba", "noisy_proba", "clean_cdf", "noisy_cdf")
 
 CREDIBLE_NOISE_RATE = 0.5
 """A noisy component must describe samples predicted wrong in most passes."""
+
+UNLEARNT_QUANTILE = 0.1
+"""A class is not learnt yet while this quantile of its counts is most passes."""
 
 
 def normalise_counts(counts, low: float, high: float) -> np.ndarray:
@@ -150,9 +160,11 @@ class _CountGroup:
     mixture: BetaMixture = field(default_factory=BetaMixture)
     low: float = 0.0
     high: float = 0.0
+    median: float = 0.0
 
     def refit(self, counts: np.ndarray, n_iter: int) -> None:
         self.low, self.high = float(counts.min()), float(counts.max())
+        self.median = float(np.median(counts))
         if self.high > self.low:
             values, freq = np.unique(counts, return_counts=True)
             x = normalise_counts(values, self.low, self.high)
@@ -169,9 +181,15 @@ class _CountGroup:
         return bool(mean_count >= CREDIBLE_NOISE_RATE * passes)
 
     def plausible(self) -> bool:
-        """Whether the fit calls the group's fewest-wrong-events samples clean."""
-        x_min = normalise_counts([self.low], self.low, self.high)
-        return bool(self.mixture.posterior(x_min)[0, 0] >= 0.5)
+        """Whether the fit calls at least half of the group's samples clean.
+
+        Judged at the group's median count: a fit that calls it noisy either
+        claims most of the group's labels are wrong (which no noise model can
+        tell from a hard class) or has collapsed, its clean component a spike
+        at the lowest count.
+        """
+        x_median = normalise_counts([self.median], self.low, self.high)
+        return bool(self.mixture.posterior(x_median)[0, 0] >= 0.5)
 
 
 class WrongEventMixture:
@@ -179,12 +197,13 @@ class WrongEventMixture:
 
     A class with fewer than ``min_class_size`` samples, or whose counts are all
     equal, uses the global mixture instead (the official code divides by zero
-    there). So does a class whose fitted mixture calls its own fewest-wrong-events
-    samples noisy (clean posterior below 0.5 at the class's minimum count): EM has
-    then let the noisy component absorb the whole class, which would keep the
-    class from being learnt at all (seen on clean data where one class is hard
-    early in training). Its own mixture is kept and refitted, and used again once
-    it is plausible.
+    there). So does a class whose fitted mixture calls at least half of its own
+    samples noisy (clean posterior below 0.5 at the class's median count): EM has
+    then let the noisy component absorb the class, its clean component a spike at
+    the lowest count, which would keep the class from being learnt (seen on
+    clean data where one class is hard early in training, and on blobs with 10%
+    noise). Its own mixture is kept and refitted, and used again once it is
+    plausible.
 
     Parameters
     ----------
@@ -204,6 +223,8 @@ class WrongEventMixture:
         self.global_group = _CountGroup()
         self.class_groups: dict[int, _CountGroup] = {}
         self.degenerate_classes: list[int] = []
+        self.unlearnt_classes: list[int] = []
+        self.initial_iter = None
         self.passes = None
         self.max_count = 0
 
@@ -226,17 +247,33 @@ class WrongEventMixture:
         counts = np.asarray(counts)
         labels = np.asarray(labels)
         self.max_count = int(counts.max()) if len(counts) else 0
+        if self.initial_iter is None:
+            self.initial_iter = n_iter
         self.global_group.refit(counts, n_iter)
-        self.class_groups = {
-            c: self.class_groups.get(c, _CountGroup())
-            for c in self._own_classes(counts, labels)
-        }
-        for c, group in self.class_groups.items():
-            group.refit(counts[labels == c], n_iter)
+        self.passes = passes
+        self.unlearnt_classes = []
+        if passes is not None:
+            bar = CREDIBLE_NOISE_RATE * passes
+            self.unlearnt_classes = [
+                c
+                for c in np.unique(labels).tolist()
+                if np.quantile(counts[labels == c], UNLEARNT_QUANTILE) >= bar
+            ]
+        # An unlearnt class's counts describe no noise: its mixture starts afresh
+        # (with the first fit's iterations) once the class is learnt.
+        previous = self.class_groups
+        self.class_groups = {}
+        for c in self._own_classes(counts, labels):
+            if c in self.unlearnt_classes:
+                continue
+            group = previous.get(c)
+            fresh = group is None
+            group = _CountGroup() if fresh else group
+            group.refit(counts[labels == c], self.initial_iter if fresh else n_iter)
+            self.class_groups[c] = group
         self.degenerate_classes = sorted(
             c for c, group in self.class_groups.items() if not group.plausible()
         )
-        self.passes = passes
         return self
 
     def _all_clean(self, group: _CountGroup) -> bool:
@@ -263,6 +300,8 @@ class WrongEventMixture:
         for c, group in self.class_groups.items():
             if c not in self.degenerate_classes:
                 table[c] = self._group_table(group)
+        for c in self.unlearnt_classes:
+            table[c, :, 0], table[c, :, 1] = 1.0, 0.0
         return table
 
     def _group_table(self, group: _CountGroup) -> np.ndarray:

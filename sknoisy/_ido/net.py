@@ -85,6 +85,13 @@ class WrongEventNet(IndexedNet):
         How the entropy term is reduced (see :func:`sknoisy.losses.ido_loss`).
     """
 
+    print_log_hidden = (
+        *IndexedNet.print_log_hidden,
+        "mixture",
+        "prediction_changes",
+        "base_epoch",
+    )
+
     def __init__(
         self,
         *args,
@@ -115,8 +122,7 @@ class WrongEventNet(IndexedNet):
             ),
             "clean_proba_": np.ones(n_samples),
             "stage1_": LabelWavePhase(
-                n_samples,
-                self.device,
+                targets,
                 length=self.stage1_epochs,
                 window=self.label_wave_window,
                 snapshot=self._snapshot,
@@ -200,6 +206,8 @@ class WrongEventNet(IndexedNet):
         self.stage1_.close_epoch(self.history)
         if not self.stage1_.running:
             self._start_stage2()
+        else:  # no mixture yet; recorded so that the verbose table keeps its columns
+            self.history.record("noisy_fraction", float("nan"))
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
         super().on_train_end(net, X=X, y=y, **kwargs)
