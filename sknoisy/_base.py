@@ -278,7 +278,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         """Warn when ``max_epochs`` is too short for the method (hook)."""
 
     def _warn_short_training(self, message: str) -> None:
-        warnings.warn(message, ShortTrainingWarning, stacklevel=5)
+        warnings.warn(message, ShortTrainingWarning, stacklevel=6)
 
     def _refined_codes(self, y_encoded, train_proba, candidates, proposals):
         """Refined labels (class indices): where the model's evidence clears the bar.

@@ -33,7 +33,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._base import _check_label_types
+from ._base import NoisyLabelClassifier, _check_label_types
 from ._ido.classifier import WrongEventClassifier
 
 
@@ -199,11 +199,11 @@ class LabelNoiseFilter(BaseEstimator):
     def fit_resample(self, X, y):
         """Fit the detector on ``(X, y)`` and return the cleaned ``(X, y)``."""
         self._validate_params()
-        self.detector_ = clone(_detector_or_default(self.detector)).fit(X, y)
+        self.detector_, scorer = _fitted_detector(self.detector, X, y)
         y = np.asarray(y)
-        refined = self.detector_.refined_labels_
+        refined = scorer.refined_labels_
         self.label_issues_ = _spare_vanishing_classes(
-            y, self.detector_.label_issues_, refined, self.action
+            y, scorer.label_issues_, refined, self.action
         )
         if self.action == "relabel":
             return X, np.where(self.label_issues_, refined, y)
@@ -301,10 +301,10 @@ class NoiseFilteredClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
                 f"{type(classifier).__name__}.fit does not."
             )
         if self.action == "weight":
-            self.detector_ = clone(_detector_or_default(self.detector)).fit(X, y)
-            weights = 1.0 - self.detector_.noise_scores_
+            self.detector_, scorer = _fitted_detector(self.detector, X, y)
+            weights = 1.0 - scorer.noise_scores_
             self.classifier_ = classifier.fit(X, y, sample_weight=weights)
-            self.label_issues_ = self.detector_.label_issues_
+            self.label_issues_ = scorer.label_issues_
         else:
             sampler = LabelNoiseFilter(self.detector, self.action)
             X_clean, y_clean = sampler.fit_resample(X, y)
@@ -351,6 +351,22 @@ class NoiseFilteredClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
 def _detector_or_default(detector):
     """The detector to clone: the user's, or ``WrongEventClassifier()``."""
     return WrongEventClassifier() if detector is None else detector
+
+
+def _fitted_detector(detector, X, y):
+    """A fitted clone of the detector, and the sknoisy estimator that scores rows.
+
+    The detector may be a ``Pipeline`` ending in a sknoisy estimator; anything
+    else is refused before training.
+    """
+    detector = clone(_detector_or_default(detector))
+    if not isinstance(_final_step(detector), NoisyLabelClassifier):
+        raise TypeError(
+            "detector must be a sknoisy estimator, or a Pipeline ending in one, "
+            f"to score the labels; got {type(_final_step(detector)).__name__}."
+        )
+    detector.fit(X, y)
+    return detector, _final_step(detector)
 
 
 def _accepts_sample_weight(estimator) -> bool:

@@ -124,9 +124,17 @@ def table_features(frame, target: str):
         )
     labelled = frame[target].notna().to_numpy()
     rows = np.flatnonzero(labelled)
+    if len(rows) == 0:
+        raise ValueError(f"the label column {target!r} has no values.")
     features = frame.drop(columns=[target]).iloc[rows]
     if features.shape[1] == 0:
         raise ValueError(f"the table has no feature columns besides {target!r}.")
+    nested = [str(c) for c in features.columns if _holds_nested_values(features[c])]
+    if nested:
+        raise ValueError(
+            f"column(s) {nested} hold lists, arrays or dicts, which cannot be "
+            "features; drop or flatten them first."
+        )
     numeric = [c for c in features.columns if _is_numeric(features[c])]
     other = [c for c in features.columns if c not in numeric]
     encoder = ColumnTransformer(
@@ -149,7 +157,18 @@ def table_features(frame, target: str):
     features = features.astype({c: object for c in other})
     X = encoder.fit_transform(features).astype(np.float32)
     y = frame[target].to_numpy()[rows]
+    if y.dtype == object:  # e.g. booleans read with blank cells: one type again
+        y = np.asarray(y.tolist())
     return X, y, rows
+
+
+def _holds_nested_values(column) -> bool:
+    """Whether an object column holds containers (Parquet lists, structs, maps)."""
+    if column.dtype != object:
+        return False
+    return column.map(
+        lambda v: isinstance(v, (list, tuple, dict, set, np.ndarray))
+    ).any()
 
 
 def _is_numeric(column) -> bool:

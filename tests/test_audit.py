@@ -378,3 +378,20 @@ def test_find_label_issues_looks_through_searches_and_filters(small_data):
         find_label_issues(search, y[::-1])
     with pytest.raises(TypeError, match="no per-row label scores"):
         find_label_issues(LogisticRegression().fit(X, y), y)
+
+
+def test_a_pipeline_detector_works_and_other_detectors_are_refused(small_data):
+    from sknoisy import ALRClassifier
+    from sknoisy.audit import LabelNoiseFilter, NoiseFilteredClassifier
+
+    X, y = small_data
+    detector = make_pipeline(StandardScaler(), ALRClassifier(**FAST, random_state=0))
+    X_clean, y_clean = LabelNoiseFilter(detector=detector).fit_resample(X, y)
+    assert len(X_clean) == len(y_clean) <= len(X)
+    for action in ("remove", "weight"):
+        model = NoiseFilteredClassifier(
+            classifier=LogisticRegression(), detector=detector, action=action
+        ).fit(X, y)
+        assert model.label_issues_.shape == (len(y),)
+    with pytest.raises(TypeError, match="detector must be a sknoisy estimator"):
+        LabelNoiseFilter(detector=LogisticRegression()).fit_resample(X, y)

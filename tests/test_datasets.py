@@ -164,3 +164,22 @@ def test_cifar10n_files_cannot_run_code(tmp_path):
     with pytest.raises(ValueError, match="holds more than arrays"):
         load_cifar10n(folder, tmp_path / "hostile.pt")
     assert not marker.exists()
+
+
+def test_tables_that_cannot_be_features_or_labels_are_named():
+    import pandas as pd
+
+    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0], "label": [None, None, None]})
+    with pytest.raises(ValueError, match="'label' has no values"):
+        table_features(frame, "label")
+    frame = pd.DataFrame(
+        {"a": [1.0, 2.0, 3.0], "tags": [[1], [2], [3]], "label": [0, 1, 0]}
+    )
+    with pytest.raises(ValueError, match=r"\['tags'\] hold lists"):
+        table_features(frame, "label")
+    # booleans read with a blank cell: object dtype, one label type again
+    frame = pd.DataFrame(
+        {"a": [1.0, 2.0, 3.0, 4.0], "label": [True, None, False, True]}
+    )
+    _, y, rows = table_features(frame, "label")
+    assert y.dtype == bool and rows.tolist() == [0, 2, 3]
