@@ -40,8 +40,10 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Callback
+from torch.utils.data import Subset
 
 from . import __version__
+from ._data import is_dataset_input
 from ._plain import CrossEntropyClassifier
 from .datasets import load_cifar10n, load_dataset
 from .methods import METHODS, make_estimator
@@ -139,9 +141,11 @@ class BenchmarkData:
 
     Attributes
     ----------
-    X : ndarray of shape (n_samples, ...)
-        Features: a table ``(n, n_features)`` or images ``(n, C, H, W)``
-        (uint8 or float).
+    X : ndarray of shape (n_samples, ...) or Dataset
+        Features: a table ``(n, n_features)``, images ``(n, C, H, W)`` (uint8,
+        or floats in [0, 1]), or a map-style torch ``Dataset`` whose items are
+        inputs or ``(input, label)`` pairs (read lazily; cleanlab, which needs
+        arrays, is skipped for it).
     y : ndarray of shape (n_samples,)
         True labels.
     X_test, y_test : ndarray or None
@@ -359,6 +363,9 @@ def run_benchmark(
         if isinstance(dataset, BenchmarkData)
         else load_benchmark_data(dataset, target, data_dir, label_file)
     )
+    if is_dataset_input(data.X) and "cleanlab" in methods:
+        say("cleanlab needs arrays, not a Dataset: skipping it.")
+        methods = [m for m in methods if m != "cleanlab"]
     for setting in settings:
         if setting.kind == HUMAN and setting.label_set not in data.noisy_labels:
             raise ValueError(
@@ -423,36 +430,41 @@ def _prepare_split(data, setting, seed, test_size, train_size) -> _Split:
     classes, y_codes = np.unique(data.y, return_inverse=True)
     rows = np.arange(len(data.y))
     if data.X_test is None:
-        X_train, X_test, y_train, y_test, rows, _ = train_test_split(
-            data.X,
-            y_codes,
-            rows,
-            test_size=test_size,
-            stratify=y_codes,
-            random_state=seed,
+        rows, test_rows = train_test_split(
+            rows, test_size=test_size, stratify=y_codes, random_state=seed
         )
+        X_test, y_test = _take(data.X, test_rows), y_codes[test_rows]
     else:
-        X_train, y_train = data.X, y_codes
         X_test, y_test = data.X_test, np.searchsorted(classes, data.y_test)
-    if train_size is not None and train_size < len(y_train):
-        keep, _ = train_test_split(
-            np.arange(len(y_train)),
-            train_size=train_size,
-            stratify=y_train,
-            random_state=seed,
+    if train_size is not None and train_size < len(rows):
+        rows, _ = train_test_split(
+            rows, train_size=train_size, stratify=y_codes[rows], random_state=seed
         )
-        keep = np.sort(keep)
-        X_train, y_train, rows = X_train[keep], y_train[keep], rows[keep]
+        rows = np.sort(rows)
+    X_train, y_train = _take(data.X, rows), y_codes[rows]
     X_train, X_test = _scale(X_train, X_test)
     if setting.kind == HUMAN:
         given = np.asarray(data.noisy_labels[setting.label_set])[rows]
         y_noisy = np.searchsorted(classes, given)
         flipped = y_noisy != y_train
     else:
+        if is_dataset_input(X_train) and setting.kind == "instance":
+            raise ValueError(
+                "instance noise depends on the features, which a Dataset does not "
+                "hold in memory; use symmetric or pair noise, or human labels."
+            )
+        features = None if is_dataset_input(X_train) else X_train
         y_noisy, flipped = flip_labels(
-            y_train, setting.rate, setting.kind, X=X_train, random_state=seed
+            y_train, setting.rate, setting.kind, X=features, random_state=seed
         )
     return _Split(X_train, y_train, y_noisy, flipped, X_test, y_test)
+
+
+def _take(X, rows):
+    """Rows of an array, or a ``Subset`` of a Dataset (nothing is read)."""
+    if is_dataset_input(X):
+        return Subset(X, np.asarray(rows).tolist())
+    return X[rows]
 
 
 def _scale(X_train, X_test):
@@ -461,7 +473,7 @@ def _scale(X_train, X_test):
     Images stay pixel values: the estimators standardise their channels
     themselves, after augmentation (``normalize_images``).
     """
-    if X_train.ndim == 4:
+    if is_dataset_input(X_train) or X_train.ndim == 4:
         return X_train, X_test
     scaler = StandardScaler().fit(X_train)
     return scaler.transform(X_train), scaler.transform(X_test)
@@ -519,7 +531,7 @@ def _warm_up(X, y, device) -> None:
     with warnings.catch_warnings():  # one epoch on 256 rows: its verdicts mean nothing
         warnings.simplefilter("ignore")
         CrossEntropyClassifier(max_epochs=1, device=device, random_state=0).fit(
-            X[:n_rows], y[:n_rows]
+            _take(X, np.arange(n_rows)), y[:n_rows]
         )
 
 

@@ -3,6 +3,7 @@
 import matplotlib
 import numpy as np
 import pytest
+import torch
 
 from sknoisy.benchmark import (
     BenchmarkData,
@@ -185,3 +186,38 @@ def test_a_method_s_flags_are_its_label_issues():
     np.testing.assert_array_equal(raw["flagged"], clf.label_issues_)
     # Here the rule differs from a threshold on the scores, so the test can fail.
     assert ((clf.noise_scores_ > 0.5) != clf.label_issues_).any()
+
+
+def test_a_dataset_is_benchmarked_like_its_arrays():
+    from torch.utils.data import TensorDataset
+
+    arrays, given = human_data()
+    as_tensors = BenchmarkData(
+        TensorDataset(torch.as_tensor(arrays.X, dtype=torch.float32)),
+        arrays.y,
+        noisy_labels={"crowd": given},
+        name="toy-dataset",
+    )
+    as_arrays = BenchmarkData(
+        arrays.X.astype(np.float32), arrays.y, noisy_labels={"crowd": given}
+    )
+    lines = []
+    run = {
+        "noise": ["human:crowd", "symmetric:0.2"],
+        "max_epochs": 3,
+        "methods": ["plain", "alr", "cleanlab"],
+        "seeds": [0],
+    }
+    from_dataset = run_benchmark(as_tensors, progress=lines.append, **run)
+    assert any("cleanlab needs arrays" in line for line in lines)
+    split = _prepare_split(as_tensors, NoiseSetting.parse("human:crowd"), 0, 0.3, 50)
+    assert len(split.X_train) == 50 and len(split.X_test) == 36
+    with pytest.raises(ValueError, match="instance noise"):
+        _prepare_split(as_tensors, NoiseSetting.parse("instance:0.2"), 0, 0.3, None)
+    # The split and the noise follow the seed, whatever holds the features
+    # (detection figures; the tables are scaled for the arrays only).
+    array_split = _prepare_split(
+        as_arrays, NoiseSetting.parse("human:crowd"), 0, 0.3, 50
+    )
+    np.testing.assert_array_equal(split.y_noisy, array_split.y_noisy)
+    assert {r.method for r in from_dataset} >= {"plain", "alr"}
