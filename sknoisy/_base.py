@@ -57,8 +57,6 @@ NET_PARAM_PREFIXES = (
 )
 """skorch parameter prefixes that pass through to the net."""
 
-_BY_EARLY_STOPPING = ", by early stopping"
-
 UNIDENTIFIABLE_FLAG_SHARE = 0.75
 """Warn when at least this share of the random-label error rate is flagged."""
 
@@ -267,7 +265,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
                 )
         params = self._net_params()
         batch_size = params.get("iterator_train__batch_size", self.batch_size)
-        if params.get("iterator_train__drop_last") and batch_size not in (-1,):
+        if params.get("iterator_train__drop_last") and batch_size != -1:
             if n_samples < batch_size:
                 raise ValueError(
                     f"iterator_train__drop_last=True drops every batch: "
@@ -278,7 +276,17 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         """Warn when ``max_epochs`` is too short for the method (hook)."""
 
     def _warn_short_training(self, message: str) -> None:
+        # stacklevel: the user's fit call, above fit, _fit_context and _fit.
         warnings.warn(message, ShortTrainingWarning, stacklevel=6)
+
+    def _warn_ended_early(self, phase: str, outcome: str) -> None:
+        """Warn that training ended in an early phase of the method, and what
+        the fit then holds."""
+        how = ", by early stopping" if self.net_.stopped_early_ else ""
+        self._warn_short_training(
+            f"{type(self).__name__}'s training ended {phase} (epoch "
+            f"{len(self.net_.history)}{how}); {outcome}."
+        )
 
     def _refined_codes(self, y_encoded, train_proba, candidates, proposals):
         """Refined labels (class indices): where the model's evidence clears the bar.
@@ -386,12 +394,20 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         return data.with_targets(y_encoded), y_encoded
 
     def _fit_channel_statistics(self, data) -> None:
-        """``channel_mean_``/``channel_std_`` of image input; checks pixel range."""
-        if not (self._image_input and self.normalize_images):
+        """``channel_mean_``/``channel_std_`` of image input; checks pixel range.
+
+        Without ``normalize_images`` the images pass as they are, but whether
+        they are pixel values is kept for the method (``_pixel_images``): IDO's
+        default views need them.
+        """
+        self._pixel_images = False
+        if not self._image_input:
             return
         mean, std, low, high = channel_statistics(data)
-        _check_pixel_range(low, high, "the training images")
-        self.channel_mean_, self.channel_std_ = mean, std
+        self._pixel_images = low >= 0 and high <= 1
+        if self.normalize_images:
+            _check_pixel_range(low, high, "the training images")
+            self.channel_mean_, self.channel_std_ = mean, std
 
     @property
     def _image_input(self) -> bool:
@@ -623,7 +639,8 @@ def _check_pixel_range(low: float, high: float, what: str) -> None:
     """Images to standardise must be pixel values: uint8, or floats in [0, 1]."""
     if low < 0 or high > 1:
         raise ValueError(
-            f"{what} have values in [{low:.3g}, {high:.3g}], but images are "
+            f"{what} {'have' if what.endswith('images') else 'has'} values in "
+            f"[{low:.3g}, {high:.3g}], but images are "
             "standardised per channel from pixel values: uint8, or floats in [0, 1] "
             "(e.g. torchvision's ToTensor() without Normalize). Pass pixel values, "
             "or normalize_images=False to feed the module the values as they are."

@@ -83,6 +83,11 @@ class IndexedNet(NeuralNetClassifier):
         self.channel_mean = channel_mean
         self.channel_std = channel_std
 
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_channel_cache", None)  # device tensors, rebuilt on demand
+        return state
+
     def get_default_callbacks(self):
         return [
             (name, PrintLog(keys_ignored=list(self.print_log_hidden)))

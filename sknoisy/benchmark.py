@@ -26,6 +26,7 @@ Run it as ``sknoisy benchmark`` (see ``sknoisy benchmark --help``) or call
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import json
@@ -65,6 +66,7 @@ RESULT_COLUMNS = (
 )
 
 
+@functools.cache
 def code_fingerprint() -> str:
     """A short hash of sknoisy's source files: results of other code never match.
 

@@ -116,17 +116,49 @@ def _benchmark(args) -> int:
     return 0
 
 
+_STAGED: list | None = None
+"""Inside :func:`_all_or_nothing`, the (temporary, final) paths written so far."""
+
+
 @contextlib.contextmanager
 def _atomic_path(path):
-    """Yield a temporary path next to ``path``; rename it into place on success."""
+    """Yield a temporary path next to ``path``; rename it into place on success.
+
+    Inside :func:`_all_or_nothing` the rename waits until every output is
+    written.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
     try:
         yield tmp
-        os.replace(tmp, path)
-    finally:
+        if _STAGED is None:
+            os.replace(tmp, path)
+        else:
+            _STAGED.append((tmp, path))
+            return
+    except BaseException:
         tmp.unlink(missing_ok=True)
+        raise
+    tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _all_or_nothing():
+    """Outputs written inside appear together at the end, or not at all."""
+    global _STAGED
+    _STAGED = staged = []
+    try:
+        yield
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    else:
+        for tmp, path in staged:
+            os.replace(tmp, path)
+    finally:
+        _STAGED = None
 
 
 def _write_atomically(path, text: str) -> None:
@@ -145,7 +177,12 @@ def _write_table(frame, path, keep_index: bool = False) -> None:
 
 
 def _meaningful_index(frame) -> bool:
-    """Whether a table's index carries data (a name, or labels of its own)."""
+    """Whether a table's index carries data (a name, or labels of its own).
+
+    An unnamed index with labels of its own is kept in Parquet (which stores it
+    as an index) but not in CSV, where it would come back as an unnamed
+    column.
+    """
     import pandas as pd
 
     index = frame.index
@@ -226,12 +263,15 @@ def _audit(args) -> int:
     table.insert(1, "path" if frame is None else "source_row", where[table["row"]])
     table = table.drop(columns=["row"])
     written = table if args.all else table[table["label_issue"]]
-    _write_table(written, out)
+    with _all_or_nothing():
+        _write_table(written, out)
+        plotted = _plot_scores(clf.noise_scores_, clf.label_issues_, plot, args.method)
+        if args.clean_out:
+            _write_cleaned(args, frame, table, report, where)
     _print_audit_summary(report, table, out, args)
-    if _plot_scores(clf.noise_scores_, clf.label_issues_, plot, args.method):
+    if plotted:
         print(f"  score histogram: {plot}")
     if args.clean_out:
-        _write_cleaned(args, frame, table, report, where)
         print(f"  cleaned data: {args.clean_out}")
     return 0
 
@@ -325,7 +365,10 @@ def _write_cleaned(args, frame, table, report, where) -> None:
         keep = np.ones(len(frame), dtype=bool)
         keep[positions] = False
         cleaned = frame.iloc[keep]
-    _write_table(cleaned, args.clean_out, keep_index=_meaningful_index(frame))
+    named = any(name is not None for name in frame.index.names)
+    parquet = Path(args.clean_out).suffix.lower() in (".parquet", ".pq")
+    keep_index = named or (parquet and _meaningful_index(frame))
+    _write_table(cleaned, args.clean_out, keep_index=keep_index)
 
 
 def _positive_int(text: str) -> int:
@@ -399,7 +442,9 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument(
         "--fix",
         action="store_true",
-        help="with --clean-out: relabel flagged rows instead of dropping them",
+        help="with --clean-out: give flagged rows their refined label instead of "
+        "dropping them (a flagged row whose model is unsure keeps its given "
+        "label: see the refined_label column)",
     )
     audit.add_argument(
         "--all", action="store_true", help="write every row, not only issues"

@@ -244,3 +244,29 @@ def test_benchmark_module_option_sets_every_method_s_network(monkeypatch):
     }
     main(["benchmark", "--quiet"])
     assert seen["method_params"] is None
+
+
+def test_an_audit_that_fails_while_writing_leaves_no_output(tmp_path, monkeypatch):
+    import sknoisy.cli as cli
+
+    source = write_csv(tmp_path / "data.csv")
+
+    def failing(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(cli, "_write_cleaned", failing)
+    code = main(
+        [
+            "audit",
+            str(source),
+            "--target",
+            "label",
+            "--epochs",
+            "2",
+            "--no-progress",
+            "--clean-out",
+            str(tmp_path / "clean.csv"),
+        ]
+    )
+    assert code == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv"]

@@ -184,7 +184,7 @@ def test_images_outside_pixel_range_are_refused_unless_told():
     clf.set_params(normalize_images=False).fit(X, y)
     assert not hasattr(clf, "channel_mean_") and clf.net_.channel_mean is None
     pixels = CrossEntropyClassifier(max_epochs=1, module__width=4).fit(X.clip(0, 1), y)
-    with pytest.raises(ValueError, match=r"X have values in"):
+    with pytest.raises(ValueError, match=r"X has values in"):
         pixels.predict(X)
 
 
@@ -196,3 +196,46 @@ def test_dataset_images_are_standardised_from_a_sample_of_items():
     np.testing.assert_allclose(clf.channel_mean_, X.double().mean((0, 2, 3)), 1e-6)
     with pytest.raises(ValueError, match="ToTensor"):
         clf.fit(TensorDataset(X * 4 - 2, y))
+
+
+def test_idos_default_views_need_pixels_even_without_normalisation():
+    X = np.random.default_rng(0).normal(size=(20, 1, 8, 8)).astype(np.float32)
+    y = np.arange(20) % 2
+    clf = WrongEventClassifier(max_epochs=2, module__width=4, normalize_images=False)
+    with pytest.raises(ValueError, match="default ImageViews"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "net_")
+    clf.set_params(views=ImageViews(randaugment_ops=0)).fit(X, y)  # the user's own
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"randaugment_magnitude": 20}, "must be in 2..10"),
+        ({"randaugment_prob": 2.0}, r"randaugment_prob must be in \[0, 1\]"),
+        ({"cutout": 3.0}, "fraction of the image side"),
+    ],
+)
+def test_image_view_parameters_are_checked_before_training(params, match):
+    X = np.random.default_rng(0).random((20, 1, 8, 8), dtype=np.float32)
+    y = np.arange(20) % 2
+    clf = WrongEventClassifier(
+        max_epochs=2, module__width=4, views=ImageViews(**params)
+    )
+    with pytest.raises(ValueError, match=match):
+        clf.fit(X, y)
+    assert not hasattr(clf, "net_")
+
+
+def test_a_fitted_image_estimator_pickles_without_device_caches():
+    import pickle
+
+    X = np.random.default_rng(0).integers(0, 256, (20, 1, 8, 8), dtype=np.uint8)
+    clf = CrossEntropyClassifier(max_epochs=1, module__width=4).fit(
+        X, np.arange(20) % 2
+    )
+    clf.predict(X)  # builds the device cache of the channel statistics
+    assert "_channel_cache" in vars(clf.net_)
+    restored = pickle.loads(pickle.dumps(clf))
+    assert "_channel_cache" not in vars(restored.net_)
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))

@@ -155,6 +155,8 @@ def test_early_stopping_in_the_warm_up_scores_from_the_final_model(noisy_digits)
     proba = clf.predict_proba(X)
     given = proba[np.arange(len(y_noisy)), y_noisy]
     np.testing.assert_allclose(clf.noise_scores_, 1 - given)
+    # flagged as plain training flags: where the model predicts another class
+    np.testing.assert_array_equal(clf.label_issues_, proba.argmax(1) != y_noisy)
     assert clf.label_issues_[flipped].mean() > 0.5
 
 
@@ -174,6 +176,9 @@ def test_held_out_rows_are_scored_by_the_final_model(Estimator, noisy_digits):
     proba = clf.predict_proba(X[held_out])
     given = proba[np.arange(held_out.sum()), y_noisy[held_out]]
     np.testing.assert_allclose(scores[held_out], 1 - given, atol=1e-6)
+    np.testing.assert_array_equal(
+        clf.label_issues_[held_out], proba.argmax(1) != y_noisy[held_out]
+    )
     # held-out flips look noisy, not "certainly clean"
     assert scores[held_out & flipped].mean() > 0.5
     assert scores[held_out & ~flipped].mean() < 0.5

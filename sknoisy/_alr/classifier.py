@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._base import _BY_EARLY_STOPPING, NoisyLabelClassifier
+from .._base import NoisyLabelClassifier
 from .._docstrings import substitute_docstring
 from .net import ALRNet
 
@@ -229,22 +229,24 @@ class ALRClassifier(NoisyLabelClassifier):
         given = self.soft_labels_[np.arange(len(y_encoded)), y_encoded]
         noise = np.clip(1.0 - given, 0.0, 1.0)
         refined = self.soft_labels_.argmax(axis=1)
-        model_noise, model_refined, _ = self._final_model_scores(y_encoded, train_proba)
+        model_noise, model_refined, model_issues = self._final_model_scores(
+            y_encoded, train_proba
+        )
         # Rows never refined (held out by train_split, or training that ended in
-        # the warm-up) are scored by the final model instead.
+        # the warm-up) are scored by the final model instead, as plain training
+        # scores its rows.
         fallback = ~self.trained_rows_
         if self.warmup_epochs_ >= len(net.history):
             fallback[:] = True
-            self._warn_short_training(
-                f"ALRClassifier's training ended in its warm-up (epoch "
-                f"{len(net.history)}{_BY_EARLY_STOPPING if net.stopped_early_ else ''}"
-                "), before any soft label was refined; noise_scores_ and "
-                "refined_labels_ come from the final model's predictions."
+            self._warn_ended_early(
+                "in its warm-up",
+                "before any soft label was refined; noise_scores_, label_issues_ "
+                "and refined_labels_ come from the final model's predictions",
             )
         noise[fallback] = model_noise[fallback]
         refined[fallback] = model_refined[fallback]
         moved = refined != y_encoded  # the soft label's argmax left the given class
         self.noise_scores_ = noise
-        self.label_issues_ = noise > 0.5
+        self.label_issues_ = np.where(fallback, model_issues, noise > 0.5)
         refined = self._refined_codes(y_encoded, train_proba, moved, refined)
         self.refined_labels_ = self.classes_[refined]

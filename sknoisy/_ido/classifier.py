@@ -39,7 +39,7 @@ import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._base import _BY_EARLY_STOPPING, NoisyLabelClassifier
+from .._base import NoisyLabelClassifier
 from .._docstrings import substitute_docstring
 from .net import WrongEventNet
 from .views import ImageViews, TabularViews
@@ -110,7 +110,9 @@ class WrongEventClassifier(NoisyLabelClassifier):
         Posterior probability that the given label is clean, from the mixture
         refitted on the final counts.
     base_epoch_ : int
-        The epoch whose model started stage 2.
+        The epoch whose model started stage 2 (the Label Wave minimum, or the
+        last stage-1 epoch). If training ended in stage 1, the epoch that stage
+        2 would have started from; the final model is then the last stage-1 one.
     unlearnt_classes_ : ndarray
         Given classes whose rows were nearly all predicted wrong in most passes at
         the end: the network has not learnt them, so their labels are not scored
@@ -242,7 +244,15 @@ class WrongEventClassifier(NoisyLabelClassifier):
         }
 
     def _default_views(self):
-        return ImageViews() if self._image_input else TabularViews()
+        if not self._image_input:
+            return TabularViews()
+        if not self._pixel_images:
+            raise ValueError(
+                "With normalize_images=False the images must still be pixel values "
+                "(uint8, or floats in [0, 1]) for the default ImageViews, which "
+                "augment pixels; pass pixel values, or your own views=."
+            )
+        return ImageViews()
 
     def _warn_if_budget_short(self) -> None:
         stage1 = resolve_stage1_epochs(self.stage1_epochs, self.max_epochs)
@@ -262,21 +272,20 @@ class WrongEventClassifier(NoisyLabelClassifier):
         clean_proba = np.asarray(net.clean_proba_, dtype=np.float64)
         self.base_epoch_ = int(net.base_epoch_)
         if net.stage_ == 1:
-            self._warn_short_training(
-                f"WrongEventClassifier's training ended in stage 1 (epoch "
-                f"{len(net.history)}{_BY_EARLY_STOPPING if net.stopped_early_ else ''}"
-                "); the scores come from a mixture over the stage-1 wrong events "
-                "and the model is the last stage-1 one."
+            self._warn_ended_early(
+                "in stage 1",
+                "the scores come from a mixture over the stage-1 wrong events and "
+                "the model is the last stage-1 one",
             )
-        model_noise, _, _ = self._final_model_scores(y_encoded, train_proba)
+        model_noise, _, model_issues = self._final_model_scores(y_encoded, train_proba)
         # Rows never trained on (held out by train_split) have no wrong events:
-        # the final model scores them.
+        # the final model scores them, as plain training scores its rows.
         untrained = ~self.trained_rows_
         clean_proba[untrained] = 1.0 - model_noise[untrained]
         self.unlearnt_classes_ = self.classes_[net.mixture_.unlearnt_classes]
         self.clean_proba_ = clean_proba
         self.noise_scores_ = 1.0 - clean_proba
-        self.label_issues_ = clean_proba < 0.5
+        self.label_issues_ = np.where(untrained, model_issues, clean_proba < 0.5)
         refined = self._refined_codes(
             y_encoded, train_proba, self.label_issues_, train_proba.argmax(axis=1)
         )

@@ -140,7 +140,11 @@ class WrongEventNet(IndexedNet):
         self.base_epoch_ = None
 
     def _fitted_views(self, dataset):
-        """The views, cloned and fitted on the training features if they fit."""
+        """The views, checked, and cloned and fitted on the training features if
+        they fit."""
+        check = getattr(self.views, "check_params", None)
+        if check is not None:
+            check()
         if not hasattr(self.views, "fit"):
             return self.views
         features = getattr(dataset, "features", None)

@@ -171,7 +171,12 @@ def _affine(x: Tensor, matrices: Tensor) -> Tensor:
         dtype=x.dtype,
         device=x.device,
     )
-    to_normal = torch.linalg.inv(to_pixels)
+    # its inverse in closed form (torch.linalg.inv checks for errors on the host)
+    to_normal = torch.tensor(
+        [[2 / width, 0, 1 / width - 1], [0, 2 / height, 1 / height - 1], [0, 0, 1]],
+        dtype=x.dtype,
+        device=x.device,
+    )
     last_row = torch.tensor([0, 0, 1], dtype=x.dtype, device=x.device)
     full = torch.cat([matrices, last_row.expand(n, 1, 3)], dim=1)
     theta = (to_normal @ full @ to_pixels)[:, :2]

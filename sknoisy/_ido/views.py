@@ -135,6 +135,30 @@ class ImageViews(BaseEstimator):
         self.randaugment_prob = randaugment_prob
         self.cutout = cutout
 
+    def check_params(self) -> None:
+        """Raise a ValueError for parameters the views cannot use (before
+        training; :class:`WrongEventClassifier` calls it)."""
+        if not (isinstance(self.randaugment_ops, int) and self.randaugment_ops >= 0):
+            raise ValueError(
+                f"randaugment_ops must be an int >= 0, got {self.randaugment_ops!r}."
+            )
+        if self.randaugment_ops and not 2 <= self.randaugment_magnitude <= 10:
+            raise ValueError(
+                "randaugment_magnitude is the official m, levels 1..m-1 of 10: it "
+                f"must be in 2..10, got {self.randaugment_magnitude!r}."
+            )
+        if not 0 <= self.randaugment_prob <= 1:
+            raise ValueError(
+                f"randaugment_prob must be in [0, 1], got {self.randaugment_prob!r}."
+            )
+        if not 0 <= self.cutout <= 1:
+            raise ValueError(
+                "cutout is a fraction of the image side, in [0, 1]; got "
+                f"{self.cutout!r}."
+            )
+        if self.padding is not None and self.padding < 0:
+            raise ValueError(f"padding must be >= 0 or None, got {self.padding!r}.")
+
     def __call__(self, x: Tensor) -> tuple[Tensor, Tensor]:
         _check_image_batch(x)
         weak = self._flip_and_crop(x, "reflect")
