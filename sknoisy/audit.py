@@ -33,7 +33,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._base import NoisyLabelClassifier, _check_label_types
+from ._base import _check_label_types
 from ._ido.classifier import WrongEventClassifier
 
 
@@ -354,19 +354,26 @@ def _detector_or_default(detector):
 
 
 def _fitted_detector(detector, X, y):
-    """A fitted clone of the detector, and the sknoisy estimator that scores rows.
+    """A fitted clone of the detector, and the estimator that scores its rows.
 
-    The detector may be a ``Pipeline`` ending in a sknoisy estimator; anything
-    else is refused before training.
+    The detector may be a ``Pipeline``; its last step must set
+    ``label_issues_``, ``refined_labels_`` and ``noise_scores_`` when fitted,
+    as every sknoisy estimator does.
     """
-    detector = clone(_detector_or_default(detector))
-    if not isinstance(_final_step(detector), NoisyLabelClassifier):
+    detector = clone(_detector_or_default(detector)).fit(X, y)
+    scorer = _final_step(detector)
+    missing = [
+        name
+        for name in ("label_issues_", "refined_labels_", "noise_scores_")
+        if not hasattr(scorer, name)
+    ]
+    if missing:
         raise TypeError(
-            "detector must be a sknoisy estimator, or a Pipeline ending in one, "
-            f"to score the labels; got {type(_final_step(detector)).__name__}."
+            "detector must be a sknoisy estimator, or a Pipeline ending in one, to "
+            f"score the labels; the fitted {type(scorer).__name__} has no "
+            f"{', '.join(missing)}."
         )
-    detector.fit(X, y)
-    return detector, _final_step(detector)
+    return detector, scorer
 
 
 def _accepts_sample_weight(estimator) -> bool:
