@@ -180,20 +180,11 @@ def _is_numeric(column) -> bool:
 def image_folder(
     path, image_size: int = 32, grayscale: bool = False, skip_corrupt: bool = False
 ):
-    """An image folder (one subfolder per class), read safely; see
-    :class:`sknoisy._image_folder.SafeImageFolder`.
+    """An image folder (one subfolder per class), read safely.
 
-    Parameters
-    ----------
-    path : path
-        The folder; each subfolder is a class.
-    image_size : int, default=32
-        Side of the square the images are resized to.
-    grayscale : bool, default=False
-        Convert images to one grey channel.
-    skip_corrupt : bool, default=False
-        Leave out images that cannot be decoded (listed in the result's
-        ``skipped``) instead of raising a ValueError that names them.
+    Symbolic-link loops are refused, each file is read once, and corrupt images
+    are named before training (or skipped). The parameters and the returned
+    dataset are those of :class:`sknoisy._image_folder.SafeImageFolder`.
     """
     from ._image_folder import SafeImageFolder
 

@@ -87,3 +87,14 @@ class InputLogits(nn.Module):
 def identity_views(x):
     """Two identical views: stage 2 then sees exactly the stage-1 predictions."""
     return x, x
+
+
+class Diverging(nn.Module):
+    """Logits that overflow: the loss of the first batch is not finite."""
+
+    def __init__(self, n_features, n_classes):
+        super().__init__()
+        self.linear = nn.Linear(n_features, n_classes)
+
+    def forward(self, x):
+        return self.linear(x) * float("inf")

@@ -14,7 +14,7 @@ from sklearn.base import clone
 from sklearn.exceptions import DataConversionWarning, NotFittedError
 from sklearn.model_selection import KFold, cross_val_predict
 
-from .conftest import ESTIMATORS, FAST, ROBUST_ESTIMATORS
+from .conftest import ESTIMATORS, FAST, ROBUST_ESTIMATORS, Diverging
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -225,17 +225,6 @@ def test_clean_labels_do_not_warn(clf, digits):
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*too little signal")
         clf.fit(X, y)
-
-
-class Diverging(torch.nn.Module):
-    """Logits that overflow: the loss of the first batch is not finite."""
-
-    def __init__(self, n_features, n_classes):
-        super().__init__()
-        self.linear = torch.nn.Linear(n_features, n_classes)
-
-    def forward(self, x):
-        return self.linear(x) * float("inf")
 
 
 def test_diverging_training_is_a_clear_error(clf):

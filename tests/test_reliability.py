@@ -19,7 +19,7 @@ from sknoisy import ALRClassifier, WrongEventClassifier
 from sknoisy.exceptions import ShortTrainingWarning
 from sknoisy.noise import symmetric_noise
 
-from .conftest import ESTIMATORS, FAST
+from .conftest import ESTIMATORS, FAST, Diverging
 
 
 class RaiseAt(Callback):
@@ -87,14 +87,6 @@ def test_an_interrupt_is_a_keyboard_interrupt_naming_the_outcome(small_data):
 
 
 def test_a_diverged_refit_keeps_the_previous_fit(small_data):
-    class Diverging(torch.nn.Module):
-        def __init__(self, n_features, n_classes):
-            super().__init__()
-            self.linear = torch.nn.Linear(n_features, n_classes)
-
-        def forward(self, x):
-            return self.linear(x) * float("inf")
-
     X, y = small_data
     clf = WrongEventClassifier(**FAST, random_state=0).fit(X, y)
     scores = clf.noise_scores_.copy()
