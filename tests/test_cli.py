@@ -270,3 +270,30 @@ def test_an_audit_that_fails_while_writing_leaves_no_output(tmp_path, monkeypatc
     )
     assert code == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv"]
+
+
+def test_warnings_print_as_one_clean_line(tmp_path, capsys):
+    import warnings
+
+    from sknoisy.exceptions import ShortTrainingWarning
+
+    source = write_csv(tmp_path / "data.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", ShortTrainingWarning)
+        code = main(
+            [
+                "audit",
+                str(source),
+                "--target",
+                "label",
+                "--epochs",
+                "2",
+                "--no-progress",
+            ]
+        )
+    assert code == 0
+    lines = capsys.readouterr().err.splitlines()
+    shown = [line for line in lines if "ShortTraining" in line or "max_epochs" in line]
+    assert shown, "a 2-epoch audit warns that the budget is short"
+    assert all(line.startswith("sknoisy audit: warning: ") for line in shown)
+    assert not any(".py:" in line for line in lines)
