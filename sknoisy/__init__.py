@@ -15,6 +15,7 @@ from ._ido.classifier import WrongEventClassifier
 from ._plain import CrossEntropyClassifier
 
 __version__ = "0.1.0"
+"""The version of sknoisy, as in its package metadata."""
 
 __all__ = [
     "ALRClassifier",

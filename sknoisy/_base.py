@@ -23,6 +23,7 @@ logic), ``_method_net_params`` (its parameters for that net) and
 from __future__ import annotations
 
 import copy
+import difflib
 import inspect
 import warnings
 from numbers import Integral, Real
@@ -31,10 +32,16 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.metrics import cohen_kappa_score
-from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    Options,
+    StrOptions,
+)
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback
+from torch.utils.data import DataLoader
 
 from ._data import channel_statistics, validate_input
 from ._net import IndexedNet, TrainingInterrupted
@@ -225,6 +232,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         self._check_params()
         data, y_encoded = self._validate_training_data(X, y)
         self._check_training_setup(len(data))
+        self._check_prefixed_params(len(self.classes_))
         self._warn_if_budget_short()
         seed = resolve_seed(self.random_state)
         with seeded_torch(seed, self.device), torch_threads(self._thread_count()):
@@ -243,9 +251,23 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
                 train_proba = self._predicted_proba(data)
                 self._collect_fitted_state(y_encoded, train_proba)
                 self.given_codes_ = y_encoded
+                self.given_label_proba_ = train_proba[
+                    np.arange(len(y_encoded)), y_encoded
+                ]
             finally:  # also when training fails: no per-sample state is kept
                 self.net_.release_sample_state()
         self._warn_if_unidentifiable(y_encoded, train_proba.argmax(axis=1))
+
+    def _check_prefixed_params(self, n_classes: int) -> None:
+        """Name a misspelled ``module__``/``optimizer__``/``iterator_*__``
+        parameter before training, with the closest one its target takes."""
+        module = self._module_params(n_classes)["module"]
+        targets = {"optimizer__": self.optimizer}
+        if not isinstance(module, torch.nn.Module):
+            targets["module__"] = module
+        # skorch's default iterators; sknoisy offers no way to replace them.
+        targets["iterator_train__"] = targets["iterator_valid__"] = DataLoader
+        _check_prefixed_names(self._net_params(), targets)
 
     def _check_training_setup(self, n_samples: int) -> None:
         """Refuse, before training, the skorch settings that cannot work here."""
@@ -526,37 +548,45 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         proba = self.net_.predict_proba(data).astype(np.float64)
         return proba / proba.sum(axis=1, keepdims=True)
 
-    def predict_proba(self, X):
-        """Class probabilities.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-            Columns follow ``classes_``; rows sum to 1.
-        """
+    def _prediction_data(self, X):
+        """``X`` checked against the fit, as the net's indexed data."""
         check_is_fitted(self)
         data, _ = validate_input(self, X, reset=False)
         if hasattr(self, "channel_mean_") and data.features is not None:
             pixels = data.features
             if pixels.dtype != torch.uint8 and len(pixels):
                 _check_pixel_range(float(pixels.min()), float(pixels.max()), "X")
+        return data
+
+    def predict_proba(self, X):
+        """Predict class probabilities for ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, ...), or Dataset
+            Samples, in the form the estimator was fitted on (see ``fit``).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``; rows sum to 1.
+        """
+        data = self._prediction_data(X)
         with torch_threads(self._thread_count()):
             return self._predicted_proba(data)
 
     def predict(self, X):
-        """Predicted class labels, in the label space of ``y``.
+        """Predict class labels for ``X``, in the label space of ``y``.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features) or (n_samples, ...), or Dataset
+            Samples, in the form the estimator was fitted on (see ``fit``).
 
         Returns
         -------
         ndarray of shape (n_samples,)
+            The most probable class of each sample, from ``classes_``.
         """
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
@@ -633,6 +663,38 @@ def _check_net_param_names(net_params: dict) -> None:
             f"parameters only skorch's prefixed ones are accepted: "
             f"{', '.join(p + '*' for p in NET_PARAM_PREFIXES)}."
         )
+
+
+def _check_prefixed_names(net_params: dict, targets: dict) -> None:
+    """Refuse a prefixed parameter its target does not take, before training.
+
+    ``targets`` maps a prefix (``"optimizer__"``) to what receives its
+    parameters (the optimizer class); a target that takes ``**kwargs``, or whose
+    signature cannot be read, accepts anything. skorch's own
+    ``optimizer__param_groups`` is always accepted.
+    """
+    for prefix, target in targets.items():
+        try:
+            signature = inspect.signature(target)
+        except (TypeError, ValueError):
+            continue
+        accepted = signature.parameters
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
+            continue
+        for name in sorted(net_params):
+            if not name.startswith(prefix):
+                continue
+            argument = name[len(prefix) :]
+            if argument in accepted or (
+                prefix == "optimizer__" and argument == "param_groups"
+            ):
+                continue
+            close = difflib.get_close_matches(argument, list(accepted), n=1)
+            hint = f"; did you mean {prefix}{close[0]}?" if close else "."
+            raise InvalidParameterError(
+                f"{name}: {getattr(target, '__name__', target)!s} takes no "
+                f"parameter {argument!r}{hint}"
+            )
 
 
 def _check_pixel_range(low: float, high: float, what: str) -> None:

@@ -35,7 +35,8 @@ _NETWORK_PARAMETERS = """module : torch.nn.Module class or instance, default=Non
         outside [0, 1] then need your own ``views`` for
         :class:`WrongEventClassifier`.
     n_threads : "auto", int or None, default="auto"
-        torch's CPU threads during ``fit`` and ``predict`` (restored afterwards).
+        The number of torch's CPU threads during ``fit`` and ``predict``
+        (restored afterwards).
         On CPU, results are bit-identical only at equal thread counts, and joblib's
         workers get fewer threads than the main process. ``"auto"`` uses one
         thread when ``random_state`` is an int and ``device`` is the CPU, so that
@@ -49,16 +50,17 @@ _NETWORK_PARAMETERS = """module : torch.nn.Module class or instance, default=Non
         copied at every fit; one that cannot be copied (e.g. holding an open
         file) is used as it is, as skorch does.
     train_split : callable or None, default=None
-        skorch's validation split, e.g. ``skorch.dataset.ValidSplit(5)``. None
+        The validation split of skorch, e.g. ``skorch.dataset.ValidSplit(5)``. None
         trains on every row, which the per-sample state needs.
     verbose : int, default=0
         Print a per-epoch table of the training history when positive.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, data order, dropout and views. An int makes
         fits on CPU bit-identical wherever they run (see ``n_threads``); global
-        random states are left untouched.
-    **net_params
-        skorch's prefixed parameters: ``module__*``, ``optimizer__*``,
+        random states are left untouched."""
+
+_NET_PARAMS_PARAMETER = """**net_params
+        The prefixed parameters of skorch: ``module__*``, ``optimizer__*``,
         ``iterator_train__*``, ``iterator_valid__*``, ``callbacks__*``. They can be
         tuned by ``GridSearchCV`` like any other parameter."""
 
@@ -71,7 +73,7 @@ _FITTED_ATTRIBUTES = """classes_ : ndarray of shape (n_classes,)
     channel_mean_, channel_std_ : ndarray of shape (channels,)
         The training images' per-channel pixel mean and std that standardise
         every batch; only for images with ``normalize_images=True``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of the features, when ``X`` has string column names.
     net_ : skorch.NeuralNetClassifier
         The fitted skorch net; ``net_.history`` holds the per-epoch figures.
@@ -86,7 +88,13 @@ _FITTED_ATTRIBUTES = """classes_ : ndarray of shape (n_classes,)
         (``classes_[given_codes_]`` is ``y``).
     label_issues_ : ndarray of bool, shape (n_samples,)
         Per training row, whether the method calls its label wrong, by the
-        method's own rule (see Notes)."""
+        method's own rule (see Notes). A flagged row keeps its given label in
+        ``refined_labels_`` where the model is unsure which label is right
+        (``relabel="odds"``): suspect, to review by eye.
+    given_label_proba_ : ndarray of shape (n_samples,)
+        The fitted model's probability of each training row's given label;
+        :func:`sknoisy.audit.find_label_issues` breaks ties in
+        ``noise_scores_`` by it (lowest first)."""
 
 _RELABEL_PARAMETER = """relabel : {"odds", "always"}, default="odds"
         How ``refined_labels_`` treats the rows the method would relabel.
@@ -98,6 +106,7 @@ _RELABEL_PARAMETER = """relabel : {"odds", "always"}, default="odds"
 DOCSTRING_FRAGMENTS = {
     "network_parameters": _NETWORK_PARAMETERS,
     "relabel_parameter": _RELABEL_PARAMETER,
+    "net_params_parameter": _NET_PARAMS_PARAMETER,
     "fitted_attributes": _FITTED_ATTRIBUTES,
 }
 

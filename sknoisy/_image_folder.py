@@ -73,20 +73,8 @@ def corrupt_images(paths) -> list[tuple[str, str]]:
 class SafeImageFolder(ImageFolder):
     """torchvision's ``ImageFolder`` over files listed safely and checked.
 
-    Images are resized to ``image_size`` x ``image_size`` and converted to
-    tensors in [0, 1] when loaded, so large folders stream from disk.
-
-    Parameters
-    ----------
-    root : path
-        The folder; each subfolder is a class.
-    image_size : int, default=32
-        Side of the square the images are resized to.
-    grayscale : bool, default=False
-        Convert images to one grey channel.
-    skip_corrupt : bool, default=False
-        Leave out the images that cannot be decoded instead of raising a
-        ValueError that names them.
+    Made by :func:`sknoisy.datasets.image_folder`, which documents the
+    parameters (``root`` is its ``path``).
 
     Attributes
     ----------

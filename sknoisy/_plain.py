@@ -20,6 +20,7 @@ class CrossEntropyClassifier(NoisyLabelClassifier):
     Parameters
     ----------
     %(network_parameters)s
+    %(net_params_parameter)s
 
     Attributes
     ----------

@@ -12,7 +12,8 @@
 
 Each estimator flags a row by its own rule (``label_issues_``): IDO when the
 mixture's posterior of a clean label is below 0.5; ALR when the refined soft
-label's argmax left the given label; plain training when its prediction differs.
+label gives the given label less than half of its mass; plain training when its
+prediction differs.
 """
 
 from __future__ import annotations
@@ -41,14 +42,20 @@ from ._ido.classifier import WrongEventClassifier
 class LabelIssueReport:
     """Per-row label audit, ranked from the most to the least suspicious.
 
-    Attributes
+    Made by :func:`find_label_issues`; its parameters are its attributes.
+
+    Parameters
     ----------
     table : pandas.DataFrame or numpy structured array
         Columns ``row`` (position in the training data), ``given_label``,
         ``refined_label``, ``noise_score`` and ``label_issue`` (one row of the
         estimator's ``refined_labels_``, ``noise_scores_`` and
-        ``label_issues_``), sorted by ``noise_score``, highest first (ties by
-        row). A DataFrame when pandas is installed.
+        ``label_issues_``), sorted by ``noise_score``, highest first (ties:
+        the lowest ``given_label_proba_`` first, then by row), and
+        ``suggestion``: ``"relabel"`` where the refined label differs from the
+        given one, ``"review"`` for a flagged row whose model is unsure which
+        label is right (its refined label is the given one: look at it by
+        eye), ``"keep"`` for the rest. A DataFrame when pandas is installed.
     noise_rate : float
         Estimated fraction of wrong labels: the fraction of rows flagged.
     n_issues : int
@@ -60,14 +67,27 @@ class LabelIssueReport:
     n_issues: int
 
     def issues(self):
-        """Only the flagged rows, still ranked."""
+        """Return only the flagged rows, still ranked.
+
+        Returns
+        -------
+        pandas.DataFrame or numpy structured array
+            The rows of ``table`` whose ``label_issue`` is true.
+        """
         return self.table[self.table["label_issue"]]
 
     def __str__(self) -> str:
         n_rows = len(self.table)
+        review = int(np.sum(np.asarray(self.table["suggestion"]) == "review"))
+        split = (
+            f": {self.n_issues - review} to relabel, {review} to review (the model "
+            "is unsure of the right label)"
+            if review
+            else ""
+        )
         return (
             f"{self.n_issues} of {n_rows} labels flagged as wrong "
-            f"(estimated noise rate {self.noise_rate:.1%})"
+            f"(estimated noise rate {self.noise_rate:.1%}){split}"
         )
 
 
@@ -85,6 +105,8 @@ def find_label_issues(estimator, y) -> LabelIssueReport:
     Returns
     -------
     LabelIssueReport
+        Every training row ranked by its noise score, and the estimated noise
+        rate.
     """
     estimator = _scoring_estimator(estimator)
     y = column_or_1d(np.asarray(y), warn=True)
@@ -101,13 +123,21 @@ def find_label_issues(estimator, y) -> LabelIssueReport:
             "y differs from the labels the estimator was fitted on (same length, "
             "other values or order); pass the labels it was fitted on."
         )
-    order = np.lexsort((np.arange(len(y)), -estimator.noise_scores_))
+    # Ties in the score (IDO's saturate at 1) go to the rows whose given label
+    # the fitted model believes least, then to file order.
+    given_proba = getattr(estimator, "given_label_proba_", np.zeros(len(y)))
+    order = np.lexsort((np.arange(len(y)), given_proba, -estimator.noise_scores_))
+    refined = estimator.refined_labels_[order]
+    issues = np.asarray(estimator.label_issues_)[order]
     columns = {
         "row": order,
         "given_label": y[order],
-        "refined_label": estimator.refined_labels_[order],
+        "refined_label": refined,
         "noise_score": estimator.noise_scores_[order],
-        "label_issue": estimator.label_issues_[order],
+        "label_issue": issues,
+        "suggestion": np.where(
+            refined != y[order], "relabel", np.where(issues, "review", "keep")
+        ),
     }
     try:
         import pandas as pd
@@ -115,7 +145,6 @@ def find_label_issues(estimator, y) -> LabelIssueReport:
         table = pd.DataFrame(columns).reset_index(drop=True)
     except ImportError:  # pragma: no cover - pandas is optional
         table = _structured_array(columns)
-    issues = estimator.label_issues_
     return LabelIssueReport(table, float(np.mean(issues)), int(np.sum(issues)))
 
 
@@ -197,7 +226,22 @@ class LabelNoiseFilter(BaseEstimator):
         self.action = action
 
     def fit_resample(self, X, y):
-        """Fit the detector on ``(X, y)`` and return the cleaned ``(X, y)``."""
+        """Fit the detector on ``(X, y)`` and return the cleaned ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training features, in any form the detector accepts.
+        y : array-like of shape (n_samples,)
+            Given labels, possibly wrong.
+
+        Returns
+        -------
+        X_resampled : array-like of shape (n_kept, n_features)
+            ``X`` without the removed rows (all rows for ``"relabel"``).
+        y_resampled : ndarray of shape (n_kept,)
+            The labels of those rows, refined for ``"relabel"``.
+        """
         self._validate_params()
         self.detector_, scorer = _fitted_detector(self.detector, X, y)
         y = np.asarray(y)
@@ -286,7 +330,21 @@ class NoiseFilteredClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
         self.action = action
 
     def fit(self, X, y):
-        """Score the labels, clean the data, fit the classifier."""
+        """Score the labels, clean the data, fit the classifier.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training features, in any form the detector and the classifier
+            accept.
+        y : array-like of shape (n_samples,)
+            Given labels, possibly wrong.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
         self._validate_params()
         X = self._validate_features(X, reset=True)
         y = column_or_1d(y, warn=True)
@@ -331,7 +389,18 @@ class NoiseFilteredClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
         )
 
     def predict(self, X):
-        """Predictions of the fitted classifier."""
+        """Predict class labels with the fitted classifier.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            The classifier's predictions.
+        """
         check_is_fitted(self)
         return self.classifier_.predict(self._validate_features(X, reset=False))
 
@@ -343,7 +412,18 @@ class NoiseFilteredClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
 
     @available_if(_classifier_has("predict_proba"))
     def predict_proba(self, X):
-        """Probabilities of the fitted classifier."""
+        """Predict class probabilities with the fitted classifier.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            The classifier's probabilities; columns follow ``classes_``.
+        """
         check_is_fitted(self)
         return self.classifier_.predict_proba(self._validate_features(X, reset=False))
 

@@ -68,10 +68,17 @@ RESULT_COLUMNS = (
 
 @functools.cache
 def code_fingerprint() -> str:
-    """A short hash of sknoisy's source files: results of other code never match.
+    """Return a short hash of sknoisy's source files.
 
-    A rerun resumes only from results that the same code produced; to resume a
-    long run across edits, run it from a fixed checkout (e.g. a git worktree).
+    Results of other code never match: a rerun resumes only from results that
+    the same code produced; to resume a long run across edits, run it from a
+    fixed checkout (e.g. a git worktree).
+
+    Returns
+    -------
+    str
+        The first 12 hexadecimal digits of a SHA-256 over every ``.py`` file of
+        the package, names and contents.
     """
     digest = hashlib.sha256()
     package = Path(__file__).resolve().parent
@@ -82,7 +89,13 @@ def code_fingerprint() -> str:
 
 
 def cleanlab_available() -> bool:
-    """Whether the optional dependency cleanlab is installed."""
+    """Tell whether the optional dependency cleanlab is installed.
+
+    Returns
+    -------
+    bool
+        True when ``import cleanlab`` would find it.
+    """
     return importlib.util.find_spec("cleanlab") is not None
 
 
@@ -94,7 +107,7 @@ HUMAN = "human"
 class NoiseSetting:
     """Label noise to benchmark on: injected ``"kind:rate"``, or ``"human:NAME"``.
 
-    Attributes
+    Parameters
     ----------
     kind : str
         A kind of :data:`sknoisy.noise.NOISE_KINDS`, or ``"human"`` for a label
@@ -111,6 +124,19 @@ class NoiseSetting:
 
     @classmethod
     def parse(cls, text: str) -> NoiseSetting:
+        """Read a setting from its text, e.g. ``"pair:0.3"`` or ``"human:aggre"``.
+
+        Parameters
+        ----------
+        text : str
+            ``"KIND:RATE"`` (the rate defaults to 0.4 when omitted) or
+            ``"human:NAME"``.
+
+        Returns
+        -------
+        NoiseSetting
+            The parsed setting.
+        """
         kind, _, value = text.partition(":")
         if kind == HUMAN:
             if not value:
@@ -141,7 +167,7 @@ class BenchmarkData:
     fixed test set (as CIFAR-10N's official one). ``noisy_labels`` holds label
     sets that come with the data, aligned with ``X`` (``"human:NAME"``).
 
-    Attributes
+    Parameters
     ----------
     X : ndarray of shape (n_samples, ...) or Dataset
         Features: a table ``(n, n_features)``, images ``(n, C, H, W)`` (uint8,
@@ -150,11 +176,13 @@ class BenchmarkData:
         arrays, is skipped for it).
     y : ndarray of shape (n_samples,)
         True labels.
-    X_test, y_test : ndarray or None
-        A fixed test set with true labels.
-    noisy_labels : dict of str to ndarray of shape (n_samples,)
+    X_test : ndarray or None, default=None
+        A fixed test set.
+    y_test : ndarray or None, default=None
+        The true labels of ``X_test``.
+    noisy_labels : dict of str to ndarray of shape (n_samples,), default={}
         Given noisy label sets by name.
-    name : str
+    name : str, default="arrays"
         What the data are, for the results' keys.
     """
 
@@ -169,14 +197,27 @@ class BenchmarkData:
 def load_benchmark_data(
     dataset: str, target=None, data_dir=None, label_file=None
 ) -> BenchmarkData:
-    """The data behind a ``dataset`` name: embedded, a table file, or CIFAR-10N.
+    """Load the data behind a ``dataset`` name: embedded, a table, or CIFAR-10N.
 
     Parameters
     ----------
     dataset : str
         An embedded name or a table path (:func:`sknoisy.datasets.load_dataset`),
         or ``"cifar10n"``: the user's CIFAR-10 batches in ``data_dir`` with
-        CIFAR-10N's ``label_file`` (default ``data_dir/CIFAR-10_human.pt``).
+        CIFAR-10N's ``label_file``.
+    target : str, default=None
+        The label column of a table.
+    data_dir : path, default=None
+        For ``"cifar10n"``: the folder of the CIFAR-10 python batches.
+    label_file : path, default=None
+        For ``"cifar10n"``: CIFAR-10N's label file (default
+        ``data_dir/CIFAR-10_human.pt``).
+
+    Returns
+    -------
+    BenchmarkData
+        The features and true labels (and, for CIFAR-10N, its test set and
+        human label sets).
     """
     if dataset == "cifar10n":
         if data_dir is None:
@@ -202,7 +243,41 @@ def load_benchmark_data(
 
 @dataclass
 class MethodResult:
-    """One method's figures on one noise setting and seed."""
+    """One method's figures on one noise setting and seed.
+
+    Detection figures score the method's ``noise_scores_`` and ``label_issues_``
+    against the rows whose training label is wrong; NaN where a method has no
+    such figure (e.g. the oracle's flags).
+
+    Parameters
+    ----------
+    method : str
+        The method's name (a key of :data:`sknoisy.methods.METHODS`, or
+        :data:`ORACLE`).
+    noise : str
+        The noise setting, as text (``"symmetric:0.4"``, ``"human:aggre"``).
+    seed : int
+        The seed of the split, noise and training.
+    test_accuracy : float
+        Accuracy on the clean test labels.
+    auroc : float
+        Detection AUROC of the noise scores.
+    auprc : float
+        Detection AUPRC of the noise scores.
+    precision : float
+        Share of the flagged rows whose label is wrong.
+    recall : float
+        Share of the wrong labels that are flagged.
+    refined_accuracy : float
+        Accuracy of the refined training labels against the true ones.
+    fit_seconds : float
+        Wall time of the fit.
+    time_vs_plain : float, default=nan
+        ``fit_seconds`` over plain training's, in the same run.
+    extra : dict, default={}
+        Anything else: e.g. ``"scores"`` and ``"flipped_mask"`` with
+        ``keep_scores=True``, the oracle's ``"best_epoch"``.
+    """
 
     method: str
     noise: str
@@ -299,6 +374,7 @@ def run_benchmark(
     data_dir=None,
     label_file=None,
     results_path=None,
+    oracle: bool = True,
 ) -> list[MethodResult]:
     """Run every method on every noise setting and seed.
 
@@ -344,10 +420,16 @@ def run_benchmark(
         parameter it depends on, the sknoisy version and a hash of its source
         (:func:`code_fingerprint`), and a rerun takes the results whose key
         matches from the file instead of training again.
+    oracle : bool, default=True
+        With ``"plain"`` among the methods, also report plain training's best
+        epoch on the test set (:data:`ORACLE`), an upper bound no user has: one
+        more plain fit, evaluated after every epoch.
 
     Returns
     -------
     list of MethodResult
+        One result per method, noise setting and seed (and the oracle's, with
+        ``"plain"``).
     """
     unknown = sorted(set(methods) - set(METHODS))
     if unknown:
@@ -411,6 +493,7 @@ def run_benchmark(
                 keep_scores,
                 store,
                 context,
+                oracle,
             )
     return results
 
@@ -501,17 +584,47 @@ class ResultStore:
 
     @staticmethod
     def key(context: dict) -> str:
-        """A digest of every parameter a result depends on."""
+        """Digest every parameter a result depends on.
+
+        Parameters
+        ----------
+        context : dict
+            The parameters, JSON-serialisable (others are written by ``str``).
+
+        Returns
+        -------
+        str
+            A 20-digit hexadecimal key.
+        """
         text = json.dumps(context, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:20]
 
     def get(self, context: dict) -> MethodResult | None:
-        """The stored result for ``context``, or None."""
+        """Look up the stored result for ``context``.
+
+        Parameters
+        ----------
+        context : dict
+            The parameters the result depends on.
+
+        Returns
+        -------
+        MethodResult or None
+            The stored result, or None if there is none.
+        """
         record = self.rows.get(self.key(context))
         return None if record is None else MethodResult(**record)
 
     def put(self, context: dict, result: MethodResult) -> None:
-        """Append a finished result (scalar figures only) to the file."""
+        """Append a finished result (scalar figures only) to the file.
+
+        Parameters
+        ----------
+        context : dict
+            The parameters the result depends on.
+        result : MethodResult
+            The result to store.
+        """
         record = asdict(result)
         record["extra"] = {k: v for k, v in result.extra.items() if np.isscalar(v)}
         key = self.key(context)
@@ -549,6 +662,7 @@ def _run_one(
     keep_scores,
     store,
     context,
+    oracle,
 ) -> list[MethodResult]:
     flipped = split.flipped
     # torch's threads for every method: a fit-time comparison, like a user's own
@@ -600,13 +714,15 @@ def _run_one(
         store.put({**context, "method": method}, result)
         rows.append(result)
         say(f"[{setting} seed {seed}] {method}: done in {raw['fit_seconds']:.1f} s")
-    if "plain" in methods:
+    if "plain" in methods and oracle:
         oracle_context = {**context, "method": ORACLE}
-        oracle = store.get(oracle_context)
-        if oracle is None:
-            oracle = _plain_best_epoch(split, setting, seed, common, method_params, say)
-            store.put(oracle_context, oracle)
-        rows.append(oracle)
+        best_epoch = store.get(oracle_context)
+        if best_epoch is None:
+            best_epoch = _plain_best_epoch(
+                split, setting, seed, common, method_params, say
+            )
+            store.put(oracle_context, best_epoch)
+        rows.append(best_epoch)
     plain_seconds = next((r.fit_seconds for r in rows if r.method == "plain"), None)
     for row in rows:
         if plain_seconds and not np.isnan(row.fit_seconds):
@@ -650,7 +766,19 @@ def _plain_best_epoch(split, setting, seed, common, method_params, say):
 
 # -- reporting ------------------------------------------------------------------
 def summarise(results: Sequence[MethodResult]) -> list[dict]:
-    """Mean and standard deviation over seeds, per noise setting and method."""
+    """Average the results over seeds, per noise setting and method.
+
+    Parameters
+    ----------
+    results : sequence of MethodResult
+        What :func:`run_benchmark` returned.
+
+    Returns
+    -------
+    list of dict
+        Per noise setting and method: ``noise``, ``method``, ``seeds``, and each
+        of ``RESULT_COLUMNS`` with its standard deviation (``<column>_std``).
+    """
     groups: dict[tuple[str, str], list[MethodResult]] = {}
     for row in results:
         groups.setdefault((row.noise, row.method), []).append(row)
@@ -694,7 +822,18 @@ def _format_cell(column: str, value: float, std: float, seeds: int) -> str:
 
 
 def format_table(summary: Sequence[dict]) -> str:
-    """A plain-text table of :func:`summarise`'s output."""
+    """Format :func:`summarise`'s output as a plain-text table.
+
+    Parameters
+    ----------
+    summary : sequence of dict
+        What :func:`summarise` returned.
+
+    Returns
+    -------
+    str
+        The table, one line per noise setting and method.
+    """
     headers = ["noise", "method", *(TABLE_HEADERS[c] for c in RESULT_COLUMNS)]
     lines = [
         [entry["noise"], entry["method"]]
@@ -712,7 +851,20 @@ def format_table(summary: Sequence[dict]) -> str:
 
 
 def to_json(results: Sequence[MethodResult], summary: Sequence[dict]) -> str:
-    """Results and summary as JSON (per-row scores are not included)."""
+    """Serialise results and summary as JSON (per-row scores are left out).
+
+    Parameters
+    ----------
+    results : sequence of MethodResult
+        What :func:`run_benchmark` returned.
+    summary : sequence of dict
+        What :func:`summarise` returned.
+
+    Returns
+    -------
+    str
+        The JSON text.
+    """
     rows = []
     for row in results:
         record = asdict(row)
@@ -724,7 +876,15 @@ def to_json(results: Sequence[MethodResult], summary: Sequence[dict]) -> str:
 
 
 def write_csv(summary: Sequence[dict], path) -> None:
-    """Write :func:`summarise`'s output as CSV."""
+    """Write :func:`summarise`'s output as CSV.
+
+    Parameters
+    ----------
+    summary : sequence of dict
+        What :func:`summarise` returned.
+    path : path
+        The CSV file to write.
+    """
     import csv
 
     fields = (
@@ -743,6 +903,13 @@ def plot_scores(results: Sequence[MethodResult], path) -> None:
 
     Needs matplotlib and results from ``run_benchmark(..., keep_scores=True)``;
     plots the first seed of the first noise setting.
+
+    Parameters
+    ----------
+    results : sequence of MethodResult
+        What :func:`run_benchmark` returned, with ``keep_scores=True``.
+    path : path or file-like
+        Where the PNG figure is written.
     """
     from matplotlib.figure import Figure
     from sklearn.metrics import roc_curve
@@ -774,5 +941,11 @@ def plot_scores(results: Sequence[MethodResult], path) -> None:
 
 
 def stderr_progress(line: str) -> None:
-    """Progress lines on standard error, so standard output stays a table."""
+    """Print a progress line on standard error, so standard output stays a table.
+
+    Parameters
+    ----------
+    line : str
+        The line to print.
+    """
     print(line, file=sys.stderr, flush=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from ._html_report import N_SUSPECTS, render_audit_page
 from ._runtime import check_device
 from .benchmark import (
     format_table,
@@ -39,13 +41,23 @@ def _estimator_name(method: str) -> str:
 
 
 def _demo(args) -> int:
+    methods = ["plain", args.method]
+    progress_bars = (
+        None
+        if args.quiet
+        else {
+            m: {"callbacks": [EpochProgressBar(description=_estimator_name(m))]}
+            for m in methods
+        }
+    )
     results = run_benchmark(
         dataset="digits",
         noise=[f"{args.noise}:{args.rate}"],
-        methods=["plain", args.method],
+        methods=methods,
         max_epochs=args.epochs,
         seeds=[args.seed],
-        progress=stderr_progress if args.verbose else None,
+        method_params=progress_bars,
+        oracle=False,
     )
     by_method = {r.method: r for r in results}
     plain, robust = by_method["plain"], by_method[args.method]
@@ -210,6 +222,8 @@ def _audit(args) -> int:
     outputs = {"--out": out, "--plot": plot}
     if args.clean_out:
         outputs["--clean-out"] = Path(args.clean_out)
+    if args.html:
+        outputs["--html"] = Path(args.html)
     _check_outputs(source, outputs)
     if any(
         p.suffix.lower() in (".parquet", ".pq") for p in [source, *outputs.values()]
@@ -253,6 +267,8 @@ def _audit(args) -> int:
         n_threads="auto" if args.threads is None else args.threads,
         callbacks=None if args.no_progress else [EpochProgressBar()],
     )
+    if frame is not None:  # once the input is known to be usable
+        _print_feature_columns(frame, args.target, X.shape[1])
     print(
         f"sknoisy audit: {description}: {len(y)} rows, {len(classes)} classes; "
         f"training {_estimator_name(args.method)} for {args.epochs} epochs ...",
@@ -269,16 +285,47 @@ def _audit(args) -> int:
         plotted = _plot_scores(clf.noise_scores_, clf.label_issues_, plot, args.method)
         if args.clean_out:
             _write_cleaned(args, frame, table, report, where)
+        if args.html:
+            facts = [
+                f"{description}: {len(y)} rows, {len(classes)} classes.",
+                f"{_estimator_name(args.method)} trained for {args.epochs} epochs "
+                f"(seed {args.seed}); sknoisy {__version__}.",
+                f"{report}.",
+            ]
+            _write_html(args.html, table, frame, args.target, source, facts)
     _print_audit_summary(report, table, out, args)
     if plotted:
         print(f"  score histogram: {plot}")
     if args.clean_out:
         print(f"  cleaned data: {args.clean_out}")
+    if args.html:
+        print(f"  page to look at: {args.html}")
     return 0
+
+
+def _print_feature_columns(frame, target: str, n_encoded: int) -> None:
+    """Say which columns became features, and which were left out and why."""
+    from .datasets import feature_columns
+
+    kept, left_out = feature_columns(frame, target)
+    names = ", ".join(map(str, kept[:20])) + (
+        f", ... ({len(kept) - 20} more)" if len(kept) > 20 else ""
+    )
+    columns = "column" if len(kept) == 1 else "columns"
+    print(
+        f"sknoisy audit: features: {names} ({len(kept)} {columns}, {n_encoded} "
+        "after one-hot encoding)",
+        file=sys.stderr,
+    )
+    for column, reason in left_out.items():
+        print(f"sknoisy audit: left out {str(column)!r}: {reason}", file=sys.stderr)
 
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
 """The formats a table output is written in, by suffix."""
+
+OUTPUT_SUFFIXES = {"--plot": (".png",), "--html": (".html", ".htm")}
+"""The suffixes of the audit's outputs that are not tables, by option."""
 
 
 def _check_outputs(source: Path, outputs: dict) -> None:
@@ -289,7 +336,7 @@ def _check_outputs(source: Path, outputs: dict) -> None:
     """
     seen = {}
     for option, path in outputs.items():
-        expected = (".png",) if option == "--plot" else TABLE_SUFFIXES
+        expected = OUTPUT_SUFFIXES.get(option, TABLE_SUFFIXES)
         if path.suffix.lower() not in expected:
             raise ValueError(
                 f"{option} {path}: the suffix must be one of {', '.join(expected)}."
@@ -372,6 +419,19 @@ def _write_cleaned(args, frame, table, report, where) -> None:
     _write_table(cleaned, args.clean_out, keep_index=keep_index)
 
 
+def _write_html(path, table, frame, target, source, facts) -> None:
+    page = render_audit_page(
+        table,
+        title=f"sknoisy audit of {source.name or source}",
+        facts=facts,
+        frame=frame,
+        target=target,
+        image_root=source if frame is None else None,
+    )
+    with _atomic_path(path) as tmp:
+        tmp.write_text(page, encoding="utf-8")
+
+
 def _positive_int(text: str) -> int:
     """An argparse type: an int >= 1 (argparse names the option in its error)."""
     try:
@@ -399,28 +459,75 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """Help that states every option's default (where it has a value)."""
+
+    def _get_help_string(self, action):
+        help_text = action.help or ""
+        default = action.default
+        if (
+            action.option_strings
+            and not any(default is v for v in (None, False, argparse.SUPPRESS))
+            and "%(default)" not in help_text
+            and "default:" not in help_text
+        ):
+            shown = (
+                " ".join(map(str, default))
+                if isinstance(default, list)
+                else "%(default)s"
+            )
+            help_text += f" (default: {shown})"
+        return help_text
+
+
+def _command(commands, name: str, **kwargs) -> argparse.ArgumentParser:
+    return commands.add_parser(name, formatter_class=_HelpFormatter, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="sknoisy",
         description="Learn from noisily labelled data with neural networks.",
+        formatter_class=_HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"sknoisy {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    demo = commands.add_parser(
-        "demo", help="find injected label errors in scikit-learn's digits"
+    demo = _command(
+        commands,
+        "demo",
+        help="find injected label errors in scikit-learn's digits",
+        description=(
+            "Flip a share of the training labels of scikit-learn's digits, train a "
+            "noise-robust classifier and plain training side by side, and report "
+            "the errors found and the test accuracy of both."
+        ),
     )
-    demo.add_argument("--method", choices=sorted(ROBUST_METHODS), default="wrong-event")
-    demo.add_argument("--noise", choices=NOISE_KINDS, default="symmetric")
+    demo.add_argument(
+        "--method",
+        choices=sorted(ROBUST_METHODS),
+        default="wrong-event",
+        help="the noise-robust method",
+    )
+    demo.add_argument(
+        "--noise", choices=NOISE_KINDS, default="symmetric", help="kind of noise"
+    )
     demo.add_argument(
         "--rate", type=float, default=0.4, help="fraction of labels flipped"
     )
-    demo.add_argument("--epochs", type=_positive_int, default=60)
-    demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument("--verbose", action="store_true", help="show progress")
+    demo.add_argument(
+        "--epochs", type=_positive_int, default=60, help="training epochs"
+    )
+    demo.add_argument(
+        "--seed", type=int, default=0, help="seed of the split, noise and training"
+    )
+    demo.add_argument(
+        "--quiet", action="store_true", help="no progress display while training"
+    )
     demo.set_defaults(run=_demo)
 
-    audit = commands.add_parser(
+    audit = _command(
+        commands,
         "audit",
         help="find label errors in a CSV/Parquet table or an image folder",
         description=(
@@ -431,15 +538,34 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     audit.add_argument("path", help="a .csv/.tsv/.parquet file or an image folder")
-    audit.add_argument("--target", help="label column of a table")
     audit.add_argument(
-        "--method", choices=sorted(ROBUST_METHODS), default="wrong-event"
+        "--target", help="label column of a table (required for a table)"
     )
     audit.add_argument(
-        "--out", help="ranked CSV of issues (default: PATH_label_issues.csv)"
+        "--method",
+        choices=sorted(ROBUST_METHODS),
+        default="wrong-event",
+        help="the noise-robust method",
     )
-    audit.add_argument("--plot", help="score histogram PNG (default: next to --out)")
-    audit.add_argument("--clean-out", help="write the cleaned data set here")
+    audit.add_argument(
+        "--out",
+        help="ranked table of issues, .csv/.tsv/.parquet (default: "
+        "PATH_label_issues.csv next to the input)",
+    )
+    audit.add_argument(
+        "--plot",
+        help="score histogram, .png (default: OUT_scores.png next to --out)",
+    )
+    audit.add_argument(
+        "--clean-out",
+        help="write the cleaned data set here (default: not written)",
+    )
+    audit.add_argument(
+        "--html",
+        help="write one self-contained HTML page to look at here (.html): the "
+        f"{N_SUSPECTS} most suspicious rows (images as thumbnails), the score "
+        "histogram and the flags per class (default: not written)",
+    )
     audit.add_argument(
         "--fix",
         action="store_true",
@@ -448,13 +574,20 @@ def build_parser() -> argparse.ArgumentParser:
         "label: see the refined_label column)",
     )
     audit.add_argument(
-        "--all", action="store_true", help="write every row, not only issues"
+        "--all",
+        action="store_true",
+        help="write every row to --out, not only the flagged ones",
     )
-    audit.add_argument("--show", type=int, default=10, help="issues to print")
-    audit.add_argument("--epochs", type=_positive_int, default=60)
-    audit.add_argument("--seed", type=int, default=0)
+    audit.add_argument("--show", type=int, default=10, help="flagged rows to print")
     audit.add_argument(
-        "--device", type=_device, default="cpu", help="e.g. cpu, cuda, cuda:1"
+        "--epochs", type=_positive_int, default=60, help="training epochs"
+    )
+    audit.add_argument("--seed", type=int, default=0, help="seed of the training")
+    audit.add_argument(
+        "--device",
+        type=_device,
+        default="cpu",
+        help="torch device, e.g. cpu, cuda, cuda:1",
     )
     audit.add_argument(
         "--threads",
@@ -462,20 +595,39 @@ def build_parser() -> argparse.ArgumentParser:
         help="torch CPU threads (default: one, so that the report does not depend "
         "on where it runs; more is faster on many cores)",
     )
-    audit.add_argument("--image-size", type=int, default=32)
-    audit.add_argument("--grayscale", action="store_true")
+    audit.add_argument(
+        "--image-size",
+        type=int,
+        default=32,
+        help="image folders: side in pixels the images are resized to",
+    )
+    audit.add_argument(
+        "--grayscale",
+        action="store_true",
+        help="image folders: read the images as one grey channel (default: RGB)",
+    )
     audit.add_argument(
         "--skip-corrupt",
         action="store_true",
         help="image folders: leave out images that cannot be read (default: stop "
         "before training, naming them)",
     )
-    audit.add_argument("--no-progress", action="store_true", help="no progress bars")
+    audit.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress display while training",
+    )
     audit.set_defaults(run=_audit)
 
-    bench = commands.add_parser(
+    bench = _command(
+        commands,
         "benchmark",
         help="compare methods side by side on data with injected or human noise",
+        description=(
+            "Train every method on the same noisy training labels and report test "
+            "accuracy on clean labels, detection AUROC/AUPRC, the flags' precision "
+            "and recall, refined-label accuracy and fit time, side by side."
+        ),
     )
     bench.add_argument(
         "--dataset",
@@ -484,7 +636,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(with --data-dir)",
     )
     bench.add_argument(
-        "--data-dir", help="cifar10n: the folder of the CIFAR-10 python batches"
+        "--data-dir",
+        help="cifar10n: the folder of the CIFAR-10 python batches (required for "
+        "cifar10n)",
     )
     bench.add_argument(
         "--label-file",
@@ -493,13 +647,18 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--train-size",
         type=_positive_int,
-        help="train on a stratified, seeded subset of this many rows",
+        help="train on a stratified, seeded subset of this many rows (default: "
+        "every training row)",
     )
     bench.add_argument(
         "--results",
-        help="JSON-lines file of finished results: a rerun resumes from it",
+        help="JSON-lines file of finished results: a rerun resumes from it "
+        "(default: none kept)",
     )
-    bench.add_argument("--target", help="target column of a CSV data set")
+    bench.add_argument(
+        "--target",
+        help="target column of a CSV/Parquet data set (required for a table)",
+    )
     bench.add_argument(
         "--noise",
         nargs="+",
@@ -513,10 +672,32 @@ def build_parser() -> argparse.ArgumentParser:
         default=",".join(METHODS),
         help=f"comma-separated, from {','.join(METHODS)}",
     )
-    bench.add_argument("--epochs", type=_positive_int, default=60)
-    bench.add_argument("--seeds", type=int, nargs="+", default=[0])
-    bench.add_argument("--test-size", type=float, default=0.3)
-    bench.add_argument("--device", type=_device, default="cpu")
+    bench.add_argument(
+        "--epochs",
+        type=_positive_int,
+        default=60,
+        help="training epochs of every method (cleanlab: of each of its fits)",
+    )
+    bench.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=[0],
+        help="one run per seed (split, subset, noise and training)",
+    )
+    bench.add_argument(
+        "--test-size",
+        type=float,
+        default=0.3,
+        help="fraction held out with clean labels for test accuracy (ignored "
+        "where the data have a test set)",
+    )
+    bench.add_argument(
+        "--device",
+        type=_device,
+        default="cpu",
+        help="torch device, e.g. cpu, cuda, cuda:1",
+    )
     bench.add_argument(
         "--module",
         choices=sorted(BENCHMARK_MODULES),
@@ -524,12 +705,36 @@ def build_parser() -> argparse.ArgumentParser:
         help="the network of every method: default (an MLP for tables, SmallCNN "
         "for images) or cifar-resnet18 (for a GPU)",
     )
-    bench.add_argument("--json", help="write results as JSON to this path")
-    bench.add_argument("--csv", help="write the summary as CSV to this path")
-    bench.add_argument("--plot", help="write score histograms and ROC curves (PNG)")
+    bench.add_argument(
+        "--json", help="write results as JSON to this path (default: not written)"
+    )
+    bench.add_argument(
+        "--csv", help="write the summary as CSV to this path (default: not written)"
+    )
+    bench.add_argument(
+        "--plot",
+        help="write score histograms and ROC curves here, .png (default: not written)",
+    )
     bench.add_argument("--quiet", action="store_true", help="no progress lines")
     bench.set_defaults(run=_benchmark)
     return parser
+
+
+CLI_OPTIONS = {
+    "max_epochs": "--epochs",
+    "random_state": "--seed",
+    "n_threads": "--threads",
+}
+"""The estimator parameters the commands set, by the option that sets them."""
+
+
+def _in_cli_terms(text: str) -> str:
+    """A library message with the parameters the CLI sets named by their options
+    (``max_epochs=10`` reads ``--epochs 10``)."""
+    for parameter, option in CLI_OPTIONS.items():
+        text = re.sub(rf"\b{parameter}\s*=\s*", f"{option} ", text)
+        text = re.sub(rf"\b{parameter}\b", option, text)
+    return text
 
 
 @contextlib.contextmanager
@@ -538,7 +743,7 @@ def _one_line_warnings(command: str):
     Python's file, line number and source line."""
 
     def show(message, category, filename, lineno, file=None, line=None):
-        text = " ".join(str(message).split())
+        text = _in_cli_terms(" ".join(str(message).split()))
         print(f"sknoisy {command}: warning: {text}", file=file or sys.stderr)
 
     previous = warnings.showwarning
@@ -557,7 +762,7 @@ def main(argv=None) -> int:
             return args.run(args)
     except (ValueError, OSError, ImportError) as error:
         lines = str(error).strip().splitlines()
-        message = lines[0] if lines else repr(error)
+        message = _in_cli_terms(lines[0]) if lines else repr(error)
         print(f"sknoisy {args.command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -8,6 +8,7 @@ loader reads files from a path the user gives.
 from __future__ import annotations
 
 import pickle
+import re
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +40,9 @@ def load_dataset(name: str, target: str | None = None) -> tuple[np.ndarray, np.n
     Returns
     -------
     X : ndarray of shape (n_samples, n_features), float
+        The features.
     y : ndarray of shape (n_samples,)
+        The labels.
     """
     if name in EMBEDDED:
         return EMBEDDED[name](return_X_y=True)
@@ -70,7 +73,25 @@ def require_parquet() -> None:
 
 
 def read_table(path):
-    """Read a CSV, TSV or Parquet file into a DataFrame, with one-line errors."""
+    """Read a CSV, TSV or Parquet file into a DataFrame, with one-line errors.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.csv``, ``.tsv``, ``.parquet`` or ``.pq`` file (``TABLE_SUFFIXES``);
+        Parquet needs pyarrow.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table, as pandas reads it.
+
+    Raises
+    ------
+    ValueError
+        The file is missing, of an unknown format, or unreadable; the message
+        is one line.
+    """
     import pandas as pd
 
     path = Path(path)
@@ -93,23 +114,90 @@ def read_table(path):
         raise ValueError(f"{path}: cannot read the file: {message}") from None
 
 
-def table_features(frame, target: str):
-    """Split a table into model-ready features and labels.
+def feature_columns(frame, target: str) -> tuple[list, dict]:
+    """The columns of a table that become features, and those left out, and why.
 
-    Numeric columns are median-imputed and standardised; every other column
-    (strings, categories, booleans) is most-frequent-imputed and one-hot encoded.
-    Rows without a label are set aside.
+    Left out besides the label column: an index written with the file (a column
+    named ``Unnamed: N``, as pandas names a header-less column, or a run of
+    consecutive distinct integers, i.e. row numbers), and free text that
+    differs in every row (one-hot encoded, it would let the network learn each
+    row by heart). Only the labelled rows are looked at.
 
     Parameters
     ----------
     frame : pandas.DataFrame
+        The table, with the label column among its columns.
+    target : str
+        The label column.
+
+    Returns
+    -------
+    kept : list
+        The feature columns, in the table's order.
+    left_out : dict
+        Each column left out, with the reason as a short phrase.
+    """
+    if target not in frame.columns:
+        raise ValueError(
+            f"no column {target!r}; the columns are {list(map(str, frame.columns))}."
+        )
+    labelled = frame[frame[target].notna()]
+    kept, left_out = [], {}
+    for column in frame.columns:
+        if column == target:
+            continue
+        if _is_index_like(column, frame[column]):
+            left_out[column] = "an index written with the file (row numbers)"
+        elif _is_unique_text(labelled[column]):
+            left_out[column] = "free text with a different value in every row"
+        else:
+            kept.append(column)
+    return kept, left_out
+
+
+def _is_index_like(name, values) -> bool:
+    if re.fullmatch(r"Unnamed: \d+", str(name)):
+        return True
+    from pandas.api import types
+
+    if len(values) < 3 or not types.is_integer_dtype(values):
+        return False
+    steps = np.diff(values.to_numpy())
+    return bool(np.all(steps == 1))
+
+
+def _is_unique_text(values) -> bool:
+    from pandas.api import types
+
+    if not (types.is_object_dtype(values) or types.is_string_dtype(values)):
+        return False
+    present = values.dropna()
+    if len(present) < 3 or _holds_nested_values(present):
+        return False
+    return present.map(str).nunique() == len(present)
+
+
+def table_features(frame, target: str):
+    """Split a table into model-ready features and labels.
+
+    The feature columns are those :func:`feature_columns` keeps. Numeric
+    columns are median-imputed and standardised; every other column (strings,
+    categories, booleans) is most-frequent-imputed and one-hot encoded. Rows
+    without a label are set aside.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table, with the label column among its columns.
     target : str
         The label column.
 
     Returns
     -------
     X : ndarray of shape (n_labelled, n_encoded_features), float32
+        The encoded features of the labelled rows.
     y : ndarray of shape (n_labelled,)
+        Their labels.
     rows : ndarray of shape (n_labelled,)
         Positions in ``frame`` of the labelled rows.
     """
@@ -118,17 +206,18 @@ def table_features(frame, target: str):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    if target not in frame.columns:
-        raise ValueError(
-            f"no column {target!r}; the columns are {list(map(str, frame.columns))}."
-        )
+    kept, left_out = feature_columns(frame, target)
     labelled = frame[target].notna().to_numpy()
     rows = np.flatnonzero(labelled)
     if len(rows) == 0:
         raise ValueError(f"the label column {target!r} has no values.")
-    features = frame.drop(columns=[target]).iloc[rows]
-    if features.shape[1] == 0:
-        raise ValueError(f"the table has no feature columns besides {target!r}.")
+    if not kept:
+        why = "; ".join(f"{c!r}: {reason}" for c, reason in left_out.items())
+        raise ValueError(
+            f"the table has no feature columns besides {target!r}"
+            + (f" (left out {why})." if why else ".")
+        )
+    features = frame[kept].iloc[rows]
     nested = [str(c) for c in features.columns if _holds_nested_values(features[c])]
     if nested:
         raise ValueError(
@@ -180,11 +269,30 @@ def _is_numeric(column) -> bool:
 def image_folder(
     path, image_size: int = 32, grayscale: bool = False, skip_corrupt: bool = False
 ):
-    """An image folder (one subfolder per class), read safely.
+    """Open an image folder (one subfolder per class), read safely.
 
     Symbolic-link loops are refused, each file is read once, and corrupt images
-    are named before training (or skipped). The parameters and the returned
-    dataset are those of :class:`sknoisy._image_folder.SafeImageFolder`.
+    are named before training (or skipped). Images are resized and converted to
+    tensors in [0, 1] when loaded, so large folders stream from disk.
+
+    Parameters
+    ----------
+    path : str or Path
+        The folder; each subfolder is a class.
+    image_size : int, default=32
+        Side of the square the images are resized to.
+    grayscale : bool, default=False
+        Convert images to one grey channel.
+    skip_corrupt : bool, default=False
+        Leave out the images that cannot be decoded instead of raising a
+        ValueError that names them.
+
+    Returns
+    -------
+    torchvision.datasets.ImageFolder
+        A map-style dataset of ``(image, class index)`` items, to pass to
+        ``fit`` as ``X``; its ``samples`` list each item's path and label, and
+        its ``skipped`` attribute the path and reason of each image left out.
     """
     from ._image_folder import SafeImageFolder
 
@@ -329,6 +437,8 @@ def load_cifar10n(cifar_dir, label_file) -> Bunch:
     Returns
     -------
     Bunch
+        A scikit-learn ``Bunch`` with these keys:
+
         data : ndarray of shape (50000, 3, 32, 32), uint8
             The training images, in the official order.
         target : ndarray of shape (50000,)
@@ -338,10 +448,13 @@ def load_cifar10n(cifar_dir, label_file) -> Bunch:
             (about 9% wrong), ``"random1"`` to ``"random3"`` (about 17-18%),
             ``"worse"`` (about 40%).
         test_data : ndarray of shape (10000, 3, 32, 32), uint8
+            The official test images.
         test_target : ndarray of shape (10000,)
+            Their labels.
         target_names : list of str
             The class names, e.g. ``"airplane"``.
         DESCR : str
+            A description of the data.
 
     Raises
     ------

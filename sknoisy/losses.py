@@ -27,7 +27,18 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
 
 
 def entropy(proba: Tensor) -> Tensor:
-    """Shannon entropy ``H(p) = -sum_c p_c log p_c`` of each row, in nats."""
+    """Compute the Shannon entropy ``H(p) = -sum_c p_c log p_c`` of each row.
+
+    Parameters
+    ----------
+    proba : Tensor of shape (n, n_classes)
+        Rows of probabilities.
+
+    Returns
+    -------
+    Tensor of shape (n,)
+        The entropy of each row, in nats (``0 log 0`` counts as 0).
+    """
     return -torch.xlogy(proba, proba).sum(1)
 
 
@@ -42,7 +53,7 @@ def ido_loss(
     reduction: str = "mean",
     entropy_broadcast: bool = False,
 ) -> Tensor:
-    """IDO's dynamic loss (methods.md §1.4), all coefficients 1.
+    """Compute IDO's dynamic loss (specification §1.4), all coefficients 1.
 
     Per sample ``i``, with ``p_bar = clip((softmax(z_w) + softmax(z_s)) / 2)``::
 
@@ -61,6 +72,7 @@ def ido_loss(
     clean_cdf, noisy_cdf : Tensor of shape (n,)
         The mixture's component CDFs ``F0``, ``F1`` at each sample's count.
     reduction : {"mean", "sum", "none"}, default="mean"
+        How the per-sample losses are reduced.
     entropy_broadcast : bool, default=False
         Reproduce the official code, whose entropy term broadcasts into an
         ``n x n`` matrix: its mean is ``mean(max p_bar) * mean((1 - p) H(p_bar))``.
@@ -101,7 +113,7 @@ def alr_loss(
     entropy_gate: Tensor | None = None,
     reduction: str = "mean",
 ) -> Tensor:
-    """ALR's loss (methods.md §2.1): soft-label CE plus gated entropy hardening.
+    """Compute ALR's loss (specification §2.1): soft-label CE, gated entropy hardening.
 
     Per sample: ``-sum_c S_c log p_c + entropy_weight * w * H(p)`` with
     ``p = softmax(z)``.
@@ -109,6 +121,7 @@ def alr_loss(
     Parameters
     ----------
     logits : Tensor of shape (n, n_classes)
+        Train-mode logits ``z`` of the batch.
     soft_targets : Tensor of shape (n, n_classes)
         The refined soft labels ``S`` of the batch's rows.
     entropy_weight : float
@@ -117,10 +130,12 @@ def alr_loss(
         Per-sample weight ``w`` of the entropy term (e.g. ``max_c S_c``); None
         weights every sample by 1. Treated as a constant.
     reduction : {"mean", "sum", "none"}, default="mean"
+        How the per-sample losses are reduced.
 
     Returns
     -------
     Tensor
+        The mean or sum of the per-sample losses, or the losses, shape ``(n,)``.
     """
     log_proba = F.log_softmax(logits, dim=1)
     loss = -(soft_targets.detach() * log_proba).sum(1)

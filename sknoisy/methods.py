@@ -18,7 +18,7 @@ from ._plain import CrossEntropyClassifier
 class Method:
     """A method by its command-line name.
 
-    Attributes
+    Parameters
     ----------
     name : str
         The name on the command line, e.g. ``"wrong-event"``.
@@ -59,7 +59,7 @@ ROBUST_METHODS = tuple(name for name, method in METHODS.items() if method.robust
 
 
 def make_estimator(name: str, **params):
-    """A fresh sknoisy estimator for a method name.
+    """Make a fresh sknoisy estimator for a method name.
 
     Parameters
     ----------
@@ -67,6 +67,11 @@ def make_estimator(name: str, **params):
         A key of :data:`METHODS` with an estimator.
     **params
         Estimator parameters.
+
+    Returns
+    -------
+    estimator : sknoisy estimator
+        An unfitted instance of the method's estimator class.
 
     Examples
     --------

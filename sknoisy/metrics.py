@@ -25,7 +25,20 @@ def _one_class(flipped) -> bool:
 
 
 def detection_auroc(flipped, scores) -> float:
-    """Area under the ROC curve of ``scores`` for ``flipped`` (nan if one class)."""
+    """Compute the area under the ROC curve of ``scores`` for ``flipped``.
+
+    Parameters
+    ----------
+    flipped : array-like of bool, shape (n_samples,)
+        The truly mislabelled rows (the positives).
+    scores : array-like of shape (n_samples,)
+        Noise scores; higher means more likely mislabelled.
+
+    Returns
+    -------
+    float
+        The AUROC; NaN when ``flipped`` holds one class only.
+    """
     flipped, scores = _check(flipped, scores)
     return (
         float("nan") if _one_class(flipped) else float(roc_auc_score(flipped, scores))
@@ -33,7 +46,20 @@ def detection_auroc(flipped, scores) -> float:
 
 
 def detection_auprc(flipped, scores) -> float:
-    """Average precision of ``scores`` for ``flipped`` (nan if nothing flipped)."""
+    """Compute the average precision (AUPRC) of ``scores`` for ``flipped``.
+
+    Parameters
+    ----------
+    flipped : array-like of bool, shape (n_samples,)
+        The truly mislabelled rows (the positives).
+    scores : array-like of shape (n_samples,)
+        Noise scores; higher means more likely mislabelled.
+
+    Returns
+    -------
+    float
+        The average precision; NaN when nothing is flipped.
+    """
     flipped, scores = _check(flipped, scores)
     if not flipped.any():
         return float("nan")
@@ -43,10 +69,23 @@ def detection_auprc(flipped, scores) -> float:
 def precision_recall_at_threshold(
     flipped, scores, threshold=0.5
 ) -> tuple[float, float]:
-    """Precision and recall of flagging the rows with ``score > threshold``.
+    """Compute precision and recall of flagging the rows with ``score > threshold``.
 
-    Precision is nan when nothing is flagged; recall is nan when nothing is
-    flipped.
+    Parameters
+    ----------
+    flipped : array-like of bool, shape (n_samples,)
+        The truly mislabelled rows (the positives).
+    scores : array-like of shape (n_samples,)
+        Noise scores; higher means more likely mislabelled.
+    threshold : float, default=0.5
+        Rows scored strictly above it are flagged.
+
+    Returns
+    -------
+    precision : float
+        Share of the flagged rows that are flipped; NaN when nothing is flagged.
+    recall : float
+        Share of the flipped rows that are flagged; NaN when nothing is flipped.
     """
     flipped, scores = _check(flipped, scores)
     flagged = scores > threshold
@@ -57,10 +96,26 @@ def precision_recall_at_threshold(
 
 
 def precision_recall_at_k(flipped, scores, k=None) -> tuple[float, float]:
-    """Precision and recall of flagging the ``k`` highest-scored rows.
+    """Compute precision and recall of flagging the ``k`` highest-scored rows.
 
-    ``k`` defaults to the true number of errors, where precision equals recall.
     Ties at the cut are broken by row order.
+
+    Parameters
+    ----------
+    flipped : array-like of bool, shape (n_samples,)
+        The truly mislabelled rows (the positives).
+    scores : array-like of shape (n_samples,)
+        Noise scores; higher means more likely mislabelled.
+    k : int, default=None
+        How many rows to flag; None flags as many as are flipped, where
+        precision equals recall.
+
+    Returns
+    -------
+    precision : float
+        Share of the ``k`` rows that are flipped; NaN when ``k`` is 0.
+    recall : float
+        Share of the flipped rows among the ``k``; NaN when nothing is flipped.
     """
     flipped, scores = _check(flipped, scores)
     k = int(flipped.sum()) if k is None else int(k)
@@ -73,7 +128,20 @@ def precision_recall_at_k(flipped, scores, k=None) -> tuple[float, float]:
 
 
 def refined_label_accuracy(y_true, refined_labels) -> float:
-    """Fraction of rows whose refined label equals the true label."""
+    """Compute the fraction of rows whose refined label equals the true label.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        The true labels.
+    refined_labels : array-like of shape (n_samples,)
+        A method's refined labels, e.g. ``clf.refined_labels_``.
+
+    Returns
+    -------
+    float
+        The accuracy of the refined labels.
+    """
     y_true = column_or_1d(y_true)
     refined_labels = column_or_1d(refined_labels)
     check_consistent_length(y_true, refined_labels)
@@ -81,7 +149,16 @@ def refined_label_accuracy(y_true, refined_labels) -> float:
 
 
 def detection_report(flipped, scores, threshold=0.5) -> dict[str, float]:
-    """All detection figures at once.
+    """Compute all detection figures at once.
+
+    Parameters
+    ----------
+    flipped : array-like of bool, shape (n_samples,)
+        The truly mislabelled rows (the positives).
+    scores : array-like of shape (n_samples,)
+        Noise scores; higher means more likely mislabelled.
+    threshold : float, default=0.5
+        The threshold of ``precision`` and ``recall``.
 
     Returns
     -------

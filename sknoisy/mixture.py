@@ -1,4 +1,4 @@
-"""IDO's two-component Beta mixture over wrong-event counts (``methods.md`` §1.3).
+"""IDO's two-component Beta mixture over wrong-event counts (specification §1.3).
 
 The public home of the mixture that :class:`sknoisy.WrongEventClassifier` fits;
 implemented in ``sknoisy/_ido/mixture.py`` beside the rest of IDO.

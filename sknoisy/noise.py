@@ -47,6 +47,18 @@ def allocate(total: int, weights) -> np.ndarray:
     """Split ``total`` into integer parts proportional to ``weights``.
 
     Largest-remainder rounding: the parts sum to exactly ``total``.
+
+    Parameters
+    ----------
+    total : int
+        What to split.
+    weights : array-like of shape (n_parts,)
+        Non-negative weights of the parts.
+
+    Returns
+    -------
+    ndarray of int, shape (n_parts,)
+        The parts; all 0 when ``total`` or every weight is 0.
     """
     weights = np.asarray(weights, dtype=float)
     if total == 0 or weights.sum() == 0:
@@ -84,11 +96,14 @@ def symmetric_noise(y, rate, random_state=None):
     rate : float in [0, 1]
         Fraction of labels to flip.
     random_state : int, RandomState instance or None, default=None
+        Seeds the draw; an int makes it reproducible.
 
     Returns
     -------
     y_noisy : ndarray of shape (n_samples,)
+        The corrupted labels, in the label type of ``y``.
     flipped : ndarray of bool, shape (n_samples,)
+        Whether each row's label changed.
     """
     y, classes, codes = _encode(y)
     rng = check_random_state(random_state)
@@ -105,6 +120,7 @@ def pair_noise(y, rate, mapping=None, random_state=None):
     Parameters
     ----------
     y : array-like of shape (n_samples,)
+        Clean labels, of any type.
     rate : float in [0, 1]
         Fraction of the labels of mapped classes to flip (all classes by default).
     mapping : dict or None, default=None
@@ -112,11 +128,14 @@ def pair_noise(y, rate, mapping=None, random_state=None):
         sorted order, the last with the first. Classes missing from the mapping
         are never flipped.
     random_state : int, RandomState instance or None, default=None
+        Seeds the draw; an int makes it reproducible.
 
     Returns
     -------
     y_noisy : ndarray of shape (n_samples,)
+        The corrupted labels, in the label type of ``y``.
     flipped : ndarray of bool, shape (n_samples,)
+        Whether each row's label changed.
     """
     y, classes, codes = _encode(y)
     n_classes = len(classes)
@@ -156,15 +175,19 @@ def transition_noise(y, transition, random_state=None):
     Parameters
     ----------
     y : array-like of shape (n_samples,)
+        Clean labels, of any type.
     transition : array-like of shape (n_classes, n_classes)
         ``T[i, j] = P(noisy = j | true = i)``, classes in sorted order; rows sum
         to 1.
     random_state : int, RandomState instance or None, default=None
+        Seeds the draw; an int makes it reproducible.
 
     Returns
     -------
     y_noisy : ndarray of shape (n_samples,)
+        The corrupted labels, in the label type of ``y``.
     flipped : ndarray of bool, shape (n_samples,)
+        Whether each row's label changed.
     """
     y, classes, codes = _encode(y)
     T = np.asarray(transition, dtype=float)
@@ -200,13 +223,18 @@ def instance_noise(X, y, rate, random_state=None):
     X : array-like of shape (n_samples, n_features)
         Features that drive the noise.
     y : array-like of shape (n_samples,)
+        Clean labels, of any type.
     rate : float in [0, 1]
+        Fraction of labels to flip.
     random_state : int, RandomState instance or None, default=None
+        Seeds the draw; an int makes it reproducible.
 
     Returns
     -------
     y_noisy : ndarray of shape (n_samples,)
+        The corrupted labels, in the label type of ``y``.
     flipped : ndarray of bool, shape (n_samples,)
+        Whether each row's label changed.
     """
     y, classes, codes = _encode(y)
     X = np.asarray(X, dtype=float).reshape(len(y), -1)
@@ -241,6 +269,7 @@ def flip_labels(y, rate, kind="symmetric", *, X=None, mapping=None, random_state
     Parameters
     ----------
     y : array-like of shape (n_samples,)
+        Clean labels, of any type.
     rate : float in [0, 1]
         Fraction of labels flipped (exactly ``round(rate * n_samples)``).
     kind : {"symmetric", "pair", "instance"}, default="symmetric"
@@ -250,11 +279,14 @@ def flip_labels(y, rate, kind="symmetric", *, X=None, mapping=None, random_state
     mapping : dict, default=None
         Class pairing for ``kind="pair"``.
     random_state : int, RandomState instance or None, default=None
+        Seeds the draw; an int makes it reproducible.
 
     Returns
     -------
     y_noisy : ndarray of shape (n_samples,)
+        The corrupted labels, in the label type of ``y``.
     flipped : ndarray of bool, shape (n_samples,)
+        Whether each row's label changed.
     """
     if kind == "symmetric":
         return symmetric_noise(y, rate, random_state=random_state)
@@ -275,9 +307,11 @@ class LabelNoise(BaseEstimator):
     rate : float, default=0.2
         Fraction of labels flipped.
     kind : {"symmetric", "pair", "instance"}, default="symmetric"
+        The kind of noise, as in :func:`flip_labels`.
     mapping : dict or None, default=None
         Class pairing for ``kind="pair"``.
     random_state : int, RandomState instance or None, default=None
+        Seeds the draw; an int makes it reproducible.
 
     Examples
     --------
@@ -296,7 +330,22 @@ class LabelNoise(BaseEstimator):
         self.random_state = random_state
 
     def corrupt(self, y, X=None):
-        """Return ``(y_noisy, flipped)`` for labels ``y`` (and features ``X``)."""
+        """Corrupt the labels ``y`` (with the features ``X`` for instance noise).
+
+        Parameters
+        ----------
+        y : array-like of shape (n_samples,)
+            Clean labels, of any type.
+        X : array-like of shape (n_samples, n_features), default=None
+            Features, required by ``kind="instance"``.
+
+        Returns
+        -------
+        y_noisy : ndarray of shape (n_samples,)
+            The corrupted labels, in the label type of ``y``.
+        flipped : ndarray of bool, shape (n_samples,)
+            Whether each row's label changed.
+        """
         return flip_labels(
             y,
             self.rate,

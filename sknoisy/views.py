@@ -1,4 +1,4 @@
-"""Weak and strong views of a batch, for IDO's stage 2 (``methods.md`` §1.4).
+"""Weak and strong views of a batch, for IDO's stage 2 (specification §1.4).
 
 The public home of the views :class:`sknoisy.WrongEventClassifier` trains on;
 implemented in ``sknoisy/_ido/views.py`` beside the rest of IDO. Any callable

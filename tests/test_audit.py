@@ -42,6 +42,7 @@ def test_report_ranks_rows_and_estimates_noise(fitted_detector, noisy_digits):
         "refined_label",
         "noise_score",
         "label_issue",
+        "suggestion",
     ]
     assert len(table) == len(y_noisy)
     assert (np.diff(table["noise_score"]) <= 0).all(), "ranked, highest first"
@@ -52,6 +53,36 @@ def test_report_ranks_rows_and_estimates_noise(fitted_detector, noisy_digits):
     assert flipped[top["row"]].mean() > 0.85, "the top of the ranking is wrong labels"
     assert len(report.issues()) == report.n_issues
     assert "flagged" in str(report)
+
+
+def test_report_breaks_ties_by_the_model_s_belief_and_marks_what_to_do():
+    clf = CrossEntropyClassifier(**FAST, random_state=0).fit(X_HAND, Y_HAND)
+    # Hand-built scores: rows 1, 4 and 6 tie at the top, row 2 comes next.
+    clf.noise_scores_ = np.array([0.1, 1.0, 0.7, 0.0, 1.0, 0.2, 1.0])
+    clf.given_label_proba_ = np.array([0.9, 0.3, 0.4, 0.9, 0.05, 0.8, 0.3])
+    clf.label_issues_ = np.array([0, 1, 1, 0, 1, 0, 1], dtype=bool)
+    clf.refined_labels_ = np.array([0, 2, 0, 1, 0, 2, 1])
+    table = find_label_issues(clf, Y_HAND).table
+    # Among the tied rows the model believes row 4's label least; rows 1 and 6
+    # tie again and keep file order.
+    np.testing.assert_array_equal(table["row"], [4, 1, 6, 2, 5, 0, 3])
+    np.testing.assert_array_equal(
+        table["suggestion"],
+        ["relabel", "relabel", "relabel", "review", "keep", "keep", "keep"],
+    )
+    report = find_label_issues(clf, Y_HAND)
+    assert str(report) == (
+        "4 of 7 labels flagged as wrong (estimated noise rate 57.1%): 3 to "
+        "relabel, 1 to review (the model is unsure of the right label)"
+    )
+
+
+def test_given_label_proba_is_the_model_s_belief_in_the_given_label(small_data):
+    X, y = small_data
+    for Estimator in (WrongEventClassifier, ALRClassifier, CrossEntropyClassifier):
+        clf = Estimator(**FAST, random_state=0).fit(X, y)
+        proba = clf.predict_proba(X)[np.arange(len(y)), clf.given_codes_]
+        np.testing.assert_allclose(clf.given_label_proba_, proba, atol=1e-5)
 
 
 def test_report_from_a_pipeline_and_checks(noisy_digits):
@@ -251,6 +282,7 @@ def test_audit_a_table(noisy_table, tmp_path):
         "refined_label",
         "noise_score",
         "label_issue",
+        "suggestion",
     ]
     assert issues["label_issue"].all() and len(issues) > 10
     assert flipped[issues["source_row"]].mean() > 0.8

@@ -78,6 +78,18 @@ BAD_PARAMS = {
     "not-a-callback": ({"callbacks": [1]}, TypeError, "Callback"),
     "unknown-keyword": ({"hiden_layer_sizes": (8,)}, TypeError, "hiden_layer"),
     "bad-batch-size": ({"batch_size": 0}, ValueError, "batch_size"),
+    "misspelled-optimizer-param": (
+        {"optimizer__weight_decy": 1e-4},
+        ValueError,
+        r"optimizer__weight_decy: Adam takes no parameter 'weight_decy'; did you "
+        r"mean optimizer__weight_decay\?",
+    ),
+    "misspelled-module-param": ({"module__dropuot": 0.1}, ValueError, "dropout"),
+    "misspelled-iterator-param": (
+        {"iterator_train__shufle": False},
+        ValueError,
+        "iterator_train__shuffle",
+    ),
 }
 
 

@@ -288,3 +288,28 @@ def test_relabel_by_odds_keeps_the_given_label_where_the_model_is_unsure(Robust)
     proposals = np.array([1, 2, 0, 1])
     refined = clf._refined_codes(y, proba, candidates, proposals)
     np.testing.assert_array_equal(refined, [1, 2, 1, 1])
+
+
+def test_a_confident_network_calibrates_by_temperature(digits):
+    """ALR's entropy hardening saturates predict_proba; temperature scaling on
+    held-out rows grades it again (the calibrator works on log(predict_proba),
+    which keeps the logits' information where probabilities saturate)."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.metrics import log_loss
+
+    from sknoisy import ALRClassifier
+
+    X, y = digits
+    clf = ALRClassifier(max_epochs=30, random_state=0).fit(X[:900], y[:900])
+    raw = clf.predict_proba(X[1300:])
+    calibrated = CalibratedClassifierCV(FrozenEstimator(clf), method="temperature")
+    try:
+        calibrated.fit(X[900:1300], y[900:1300])
+    except ValueError as error:  # scikit-learn before temperature scaling (1.8)
+        pytest.skip(f"this scikit-learn has no temperature scaling: {error}")
+    graded = calibrated.predict_proba(X[1300:])
+    saturated = (raw.max(axis=1) > 0.999).mean()
+    still = (graded.max(axis=1) > 0.999).mean()
+    assert saturated > 0.5 and still < saturated - 0.15, (saturated, still)
+    assert log_loss(y[1300:], graded) < log_loss(y[1300:], raw)

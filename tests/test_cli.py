@@ -47,6 +47,42 @@ def test_demo_prints_the_run_s_own_figures(capsys):
     )
 
 
+def test_demo_shows_progress_and_trains_only_what_it_reports(monkeypatch, capsys):
+    import sknoisy.benchmark
+
+    def no_oracle(*args, **kwargs):
+        raise AssertionError("the demo trained the per-epoch oracle it never shows")
+
+    monkeypatch.setattr(sknoisy.benchmark, "_plain_best_epoch", no_oracle)
+    assert main(["demo", "--epochs", "3", "--rate", "0.3"]) == 0
+    progress = capsys.readouterr().err.splitlines()
+    # Standard error is not a terminal here: one line per epoch and method.
+    for name in ("CrossEntropyClassifier", "WrongEventClassifier"):
+        lines = [line for line in progress if line.startswith(f"{name}: epoch ")]
+        assert len(lines) == 3 and lines[-1].endswith("about 0 s left"), progress
+    assert main(["demo", "--epochs", "3", "--rate", "0.3", "--quiet"]) == 0
+    assert "epoch" not in capsys.readouterr().err
+
+
+def test_help_states_every_option_s_default():
+    from sknoisy.cli import build_parser
+
+    commands = build_parser()._subparsers._group_actions[0].choices
+    for name, command in commands.items():
+        for action in command._actions:
+            if not action.option_strings or action.dest == "help":
+                continue
+            text = command.formatter_class(name)._expand_help(action)
+            assert text, f"sknoisy {name} {action.option_strings[0]} has no help"
+            if action.default not in (None, False):
+                assert f"default: {action.default}" in text or (
+                    isinstance(action.default, list)
+                    and f"default: {' '.join(map(str, action.default))}" in text
+                ), (name, action.option_strings, text)
+            elif action.const is not True:  # flags are off unless given
+                assert "default" in text or "required" in text, (name, text)
+
+
 def test_benchmark_end_to_end_tiny(tmp_path):
     out = tmp_path / "results.json"
     table = tmp_path / "summary.csv"
@@ -132,6 +168,29 @@ def write_csv(path, n=60):
     frame["label"] = np.where(frame["a"] > 0, "yes", "no")
     frame.to_csv(path, index=False)
     return path
+
+
+def test_audit_says_which_columns_became_features(tmp_path, capsys):
+    import pandas as pd
+
+    source = write_csv(tmp_path / "plain.csv")
+    frame = pd.read_csv(source)
+    frame["name"] = [f"sample {i}" for i in range(len(frame))]
+    frame.to_csv(source)  # with the index, as pandas writes it by default
+    code = main(["audit", str(source), "--target", "label", "--epochs", "3"])
+    assert code == 0
+    err = capsys.readouterr().err.splitlines()
+    assert (
+        "sknoisy audit: features: a, b, c (3 columns, 3 after one-hot encoding)" in err
+    )
+    assert (
+        "sknoisy audit: left out 'Unnamed: 0': an index written with the file "
+        "(row numbers)" in err
+    )
+    assert (
+        "sknoisy audit: left out 'name': free text with a different value in every "
+        "row" in err
+    )
 
 
 def test_an_interrupted_audit_writes_nothing_and_exits_130(tmp_path, capsys):
@@ -293,7 +352,10 @@ def test_warnings_print_as_one_clean_line(tmp_path, capsys):
         )
     assert code == 0
     lines = capsys.readouterr().err.splitlines()
-    shown = [line for line in lines if "ShortTraining" in line or "max_epochs" in line]
+    shown = [line for line in lines if "warning:" in line or "Warning" in line]
     assert shown, "a 2-epoch audit warns that the budget is short"
-    assert all(line.startswith("sknoisy audit: warning: ") for line in shown)
+    assert all(line.startswith("sknoisy audit: warning: ") for line in shown), shown
     assert not any(".py:" in line for line in lines)
+    # The advice names the option the user sets, not the estimator's parameter.
+    assert any("--epochs" in line for line in shown)
+    assert not any("max_epochs" in line for line in shown)

@@ -4,7 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sknoisy.datasets import image_folder, load_dataset, read_table, table_features
+from sknoisy.datasets import (
+    feature_columns,
+    image_folder,
+    load_dataset,
+    read_table,
+    table_features,
+)
 
 from .conftest import write_image_folder
 
@@ -34,11 +40,38 @@ def test_table_features_encode_numeric_and_categorical_columns():
         table_features(frame, "target")
 
 
+def test_index_and_unique_text_columns_are_left_out_and_named():
+    frame = pd.DataFrame(
+        {
+            "Unnamed: 0": [3, 9, 4, 1, 0, 2],  # pandas' name for an index column
+            "row_id": [10, 11, 12, 13, 14, 15],  # row numbers
+            "name": ["ann", "bob", "cy", "di", "ed", "flo"],  # unique free text
+            "colour": ["red", "red", "blue", "blue", "red", None],
+            "size": [5, 3, 8, 1, 2, 7],
+            "note": ["x", "y", "z", None, "w", "v"],  # unique among labelled rows
+            "label": [0, 1, 0, 1, 0, None],
+        }
+    )
+    kept, left_out = feature_columns(frame, "label")
+    assert kept == ["colour", "size"]
+    assert left_out == {
+        "Unnamed: 0": "an index written with the file (row numbers)",
+        "row_id": "an index written with the file (row numbers)",
+        "name": "free text with a different value in every row",
+        "note": "free text with a different value in every row",
+    }
+    X, _, _ = table_features(frame, "label")
+    assert X.shape == (5, 3), "size + colour's two one-hot columns"
+    with pytest.raises(ValueError, match=r"no feature columns besides 'label' \(left"):
+        table_features(frame[["Unnamed: 0", "name", "label"]], "label")
+
+
 def test_tables_from_files(tmp_path):
     path = tmp_path / "data.csv"
     pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0], "y": [0, 1, 0, 1]}).to_csv(path)
     X, y = load_dataset(str(path), target="y")
-    assert X.shape == (4, 2) and list(y) == [0, 1, 0, 1]
+    # to_csv wrote the index as a column, "Unnamed: 0": not a feature.
+    assert X.shape == (4, 1) and list(y) == [0, 1, 0, 1]
     with pytest.raises(ValueError, match="target column"):
         load_dataset(str(path))
     (tmp_path / "data.xlsx").write_bytes(b"PK")

@@ -172,3 +172,39 @@ def test_a_noisy_component_of_rarely_wrong_samples_is_no_noise():
     noisy = np.concatenate([rng.integers(0, 3, 80), rng.integers(35, 50, 20)])
     open_gate = WrongEventMixture(n_classes=1).fit(noisy, labels, 20, passes=50)
     assert (open_gate.table()[0, noisy[80:], 0] < 0.1).all()
+
+
+def test_fewer_wrong_events_are_never_less_likely_clean():
+    """A clean component with alpha > 1 vanishes at the lowest count, where the
+    raw posterior then favours the noisy one (seen on digits' class 8 under pair
+    noise: a row never predicted wrong was flagged)."""
+    from sknoisy._ido.mixture import _CountGroup
+
+    group = _CountGroup(low=0.0, high=20.0, median=4.0)
+    group.mixture.alphas = np.array([2.2, 1.1])
+    group.mixture.betas = np.array([9.0, 1.5])
+    group.mixture.weights = np.array([0.8, 0.2])
+    raw = group.mixture.posterior(normalise_counts(np.arange(21), 0.0, 20.0))[0]
+    assert raw[0] < 0.5 < raw[3], "the raw posterior dips at count 0"
+    table = group.table(20)
+    assert np.all(np.diff(table[:, 0]) <= 0), "never rises with the count"
+    peak = int(np.argmax(raw[:5]))
+    np.testing.assert_allclose(table[: peak + 1, 0], raw[peak])
+    np.testing.assert_allclose(table[peak:, 0], raw[peak:], err_msg="unchanged")
+    np.testing.assert_allclose(table[:, 0] + table[:, 1], 1.0)
+
+
+def test_rows_wrong_in_every_pass_are_never_more_likely_clean():
+    """Raw posteriors, as measured on blobs at 10% and 40% noise: a dip at the
+    lowest counts, and a rise back to 1 at the highest."""
+    from sknoisy._ido.mixture import _non_increasing
+
+    dip = np.array([0.0, 0.0, 0.95, 0.98, 0.97, 0.6, 0.1, 0.0])
+    np.testing.assert_allclose(
+        _non_increasing(dip, median=3), [0.98, 0.98, 0.98, 0.98, 0.97, 0.6, 0.1, 0.0]
+    )
+    rise = np.array([1.0, 1.0, 1.0, 0.9, 0.4, 0.1, 0.07, 0.12, 1.0])
+    np.testing.assert_allclose(
+        _non_increasing(rise, median=2),
+        [1.0, 1.0, 1.0, 0.9, 0.4, 0.1, 0.07, 0.07, 0.07],
+    )

@@ -1,22 +1,33 @@
-"""The epoch progress bar."""
+"""Progress over epochs: the bar, the lines, and the estimate of the time left."""
 
+import io
 import pickle
+import re
 
 import numpy as np
+import pytest
 
-from sknoisy import ALRClassifier
-from sknoisy.progress import EpochProgressBar
+from sknoisy import ALRClassifier, WrongEventClassifier
+from sknoisy.progress import EpochProgressBar, RemainingTime, format_seconds
+
+X = np.random.default_rng(0).normal(size=(40, 3))
+Y = np.arange(40) % 2
 
 
-def test_one_bar_advanced_once_per_epoch(monkeypatch):
+class TTYStream(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_one_bar_advanced_once_per_epoch_in_a_terminal(monkeypatch):
     updates = []
 
     class Bar:
-        def __init__(self, total, desc, disable):
+        def __init__(self, total, desc, file, bar_format):
             self.total, self.desc = total, desc
 
-        def set_postfix(self, **kwargs):
-            updates.append(kwargs["loss"])
+        def set_postfix_str(self, text, refresh):
+            updates.append(text)
 
         def update(self, n):
             assert n == 1
@@ -27,13 +38,71 @@ def test_one_bar_advanced_once_per_epoch(monkeypatch):
     import tqdm.auto
 
     monkeypatch.setattr(tqdm.auto, "tqdm", Bar)
-    X = np.random.default_rng(0).normal(size=(40, 3))
-    y = np.arange(40) % 2
-    bar = EpochProgressBar(description="auditing")
-    clf = ALRClassifier(max_epochs=3, callbacks=[bar], random_state=0).fit(X, y)
+    bar = EpochProgressBar(description="auditing", stream=TTYStream())
+    clf = ALRClassifier(max_epochs=3, callbacks=[bar], random_state=0).fit(X, Y)
     assert len(updates) == 4 and updates[-1] == "closed"
     losses = clf.net_.history[:, "train_loss"]
-    assert updates[:3] == [f"{loss:.3f}" for loss in losses]
+    for text, loss in zip(updates[:3], losses):
+        assert text.startswith(f"loss {loss:.3f}, about ") and text.endswith(" left")
     fitted = dict(clf.net_.callbacks_)["EpochProgressBar"]
-    assert fitted.bar_.desc == "auditing" and fitted.bar_.total == 3
+    assert fitted.plan_ == [("training", 1.0)] * 3
     assert "bar_" not in vars(pickle.loads(pickle.dumps(fitted))), "no stream kept"
+
+
+def test_one_line_per_epoch_without_a_terminal():
+    log = io.StringIO()
+    clf = WrongEventClassifier(
+        max_epochs=6,
+        stage1_epochs=3,
+        callbacks=[EpochProgressBar(stream=log)],
+        random_state=0,
+    ).fit(X, Y)
+    lines = log.getvalue().splitlines()
+    assert len(lines) == 6
+    pattern = re.compile(
+        r"training: epoch (\d)/6 \(stage (\d)\), loss (\d+\.\d{3}), .+ so far, "
+        r"about .+ left"
+    )
+    for epoch, line in enumerate(lines, start=1):
+        match = pattern.fullmatch(line)
+        assert match, line
+        assert int(match[1]) == epoch and int(match[2]) == (1 if epoch <= 3 else 2)
+        assert float(match[3]) == pytest.approx(
+            clf.net_.history[epoch - 1, "train_loss"], abs=5e-4
+        )
+    assert lines[-1].endswith("about 0 s left")
+
+
+def test_remaining_time_prices_an_unmeasured_phase_by_its_declared_cost():
+    plan = [("stage 1", 1.0)] * 3 + [("stage 2", 2.0)] * 4
+    remaining = RemainingTime(plan)
+    assert remaining.left() is None
+    remaining.record(5.0)  # the first epoch pays first-call costs
+    assert remaining.left() == pytest.approx(2 * 5.0 + 4 * 2 * 5.0)
+    remaining.record(1.0)
+    # The first epoch is left out now that another stands for it: stage 1
+    # costs 1 s an epoch; the four stage-2 epochs, not measured yet, are priced
+    # at 1 s per unit of cost, two units each.
+    assert remaining.left() == pytest.approx(1.0 + 4 * 2 * 1.0)
+    remaining.record(1.0)
+    assert remaining.left() == pytest.approx(4 * 2 * 1.0)
+    remaining.record(2.6)  # the first stage-2 epoch measures its own phase
+    assert remaining.left() == pytest.approx(3 * 2.6)
+    for _ in range(3):
+        remaining.record(2.6)
+    assert remaining.left() == 0.0
+
+
+def test_remaining_time_follows_the_latest_epochs():
+    remaining = RemainingTime([("training", 1.0)] * 20, window=3)
+    for seconds in [9.0, 1.0, 1.0, 1.0, 4.0, 4.0, 4.0]:
+        remaining.record(seconds)
+    assert remaining.left() == pytest.approx(13 * 4.0)
+
+
+@pytest.mark.parametrize(
+    "seconds, text",
+    [(0.4, "0 s"), (59.4, "59 s"), (65, "1 min 05 s"), (3725, "1 h 02 min")],
+)
+def test_format_seconds(seconds, text):
+    assert format_seconds(seconds) == text

@@ -3,9 +3,9 @@ ensembling and entropy hardening.
 
 Zhang, Cheng, Lu, Zhou, Li, Zhang, "Efficient Adaptive Label Refinement for
 Label Noise Learning", arXiv 2502.00386. No official code is public; the
-specification followed is the reconstruction of ``methods.md`` §2, whose open
-choices are settled by measurement (see ``docs/methods.md``). The training loop
-is :class:`sknoisy._alr.net.ALRNet`.
+specification followed is the team's reconstruction (method specification §2),
+whose open choices are settled by measurement (see ``docs/methods.md``). The
+training loop is :class:`sknoisy._alr.net.ALRNet`.
 """
 
 from __future__ import annotations
@@ -63,13 +63,14 @@ class ALRClassifier(NoisyLabelClassifier):
     label_wave_window : int, default=1
         Moving average of the prediction changes for ``warmup_epochs="auto"``.
     %(relabel_parameter)s
+    %(net_params_parameter)s
 
     Attributes
     ----------
     %(fitted_attributes)s
-        Here ``1 - soft_labels_[i, given label]``.
     soft_labels_ : ndarray of shape (n_samples, n_classes)
-        The refined soft labels; columns follow ``classes_``.
+        The refined soft labels; columns follow ``classes_``. ``noise_scores_``
+        is ``1 - soft_labels_[i, given label]``.
     warmup_epochs_ : int
         Epochs the warm-up lasted (all epochs run if refinement never started).
     trained_rows_ : ndarray of bool, shape (n_samples,)
@@ -89,7 +90,8 @@ class ALRClassifier(NoisyLabelClassifier):
     a candidate takes the final model's most likely other class ``j`` only where
     ``p_j r / (C - 1) > p_y (1 - r)``, ``r`` being the share of candidates (the
     posterior odds under uniform noise at that rate); with ``"always"`` it takes
-    the soft label's argmax, as in ``methods.md`` §2.2.
+    the soft label's argmax, as in the method specification (§2.2, see
+    :doc:`/methods`).
 
     Rows without a refined soft label are scored by the final model, as
     :class:`CrossEntropyClassifier` scores every row (``1 - p(given label)``,

@@ -3,7 +3,8 @@
 Zhang, Chai, Xu, Zhang, Han, Yuan, Wang, Cao, "Handling Label Noise via
 Instance-Level Difficulty Modeling and Dynamic Optimization", NeurIPS 2025,
 arXiv 2505.00812; official code GitHub ``iTheresaApocalypse/IDO`` (``20feb7c``).
-The specification followed is ``methods.md`` §1.
+The specification followed is the method specification's §1, restated in
+``docs/methods.md``.
 
 Where sknoisy departs from the official code, and why:
 
@@ -99,16 +100,16 @@ class WrongEventClassifier(NoisyLabelClassifier):
     entropy_term : {"per_sample", "official"}, default="per_sample"
         ``"official"`` reproduces the official code's batch-broadcast entropy term.
     %(relabel_parameter)s
+    %(net_params_parameter)s
 
     Attributes
     ----------
     %(fitted_attributes)s
-        Here ``1 - clean_proba_``.
     wrong_events_ : ndarray of shape (n_samples,)
         Wrong events of each training row over both stages.
     clean_proba_ : ndarray of shape (n_samples,)
         Posterior probability that the given label is clean, from the mixture
-        refitted on the final counts.
+        refitted on the final counts; ``noise_scores_`` is ``1 - clean_proba_``.
     base_epoch_ : int
         The epoch whose model started stage 2 (the Label Wave minimum, or the
         last stage-1 epoch). If training ended in stage 1, the epoch that stage
@@ -123,7 +124,7 @@ class WrongEventClassifier(NoisyLabelClassifier):
 
     See Also
     --------
-    ALRClassifier : label refinement by temporal ensembling, one forward pass.
+    ALRClassifier : Label refinement by temporal ensembling, one forward pass.
 
     Notes
     -----
@@ -133,8 +134,8 @@ class WrongEventClassifier(NoisyLabelClassifier):
     ``relabel="odds"`` a flagged row takes the final model's most likely other
     class ``j`` only where ``p_j r / (C - 1) > p_y (1 - r)``, ``r`` being the
     share of flagged rows (the posterior odds under uniform noise at that
-    rate); with ``"always"`` every flagged row takes it, as in ``methods.md``
-    §1.5.
+    rate); with ``"always"`` every flagged row takes it, as in the method
+    specification (§1.5, see :doc:`/methods`).
 
     Rows held out by ``train_split`` have no wrong events; the final model
     scores them (``clean_proba_`` is its probability of the given label) and the

@@ -41,7 +41,7 @@ def count_wrong_events(
     """Add each view's wrong predictions to the rows' counters, in place.
 
     A wrong event is a training-mode forward pass whose prediction differs from
-    the given label (``methods.md`` §1.1): one view per sample in stage 1, two
+    the given label (method specification §1.1): one view per sample in stage 1, two
     in stage 2.
 
     Parameters
@@ -155,6 +155,14 @@ class WrongEventNet(IndexedNet):
                 "sknoisy.views.ImageViews() for images."
             )
         return clone(self.views).fit(features.to(self.device))
+
+    def epoch_plan(self) -> list[tuple[str, float]]:
+        """Each epoch's phase and relative cost, for progress estimates: a
+        stage-2 step trains on two views of each row, a stage-1 step on one."""
+        stage1 = min(int(self.stage1_epochs), int(self.max_epochs))
+        return [("stage 1", 1.0)] * stage1 + [("stage 2", 2.0)] * (
+            int(self.max_epochs) - stage1
+        )
 
     # -- the training step -----------------------------------------------------
     def training_loss(self, x, rows, y, **fit_params):

@@ -1,4 +1,4 @@
-"""Stochastic views of a batch for IDO's stage 2 (methods.md §1.4).
+"""Stochastic views of a batch for IDO's stage 2 (method specification §1.4).
 
 A *views* object turns a batch ``x`` into a pair ``(weak, strong)`` of randomly
 perturbed copies, drawn independently per sample, on ``x``'s device. Any callable
@@ -56,7 +56,20 @@ class TabularViews(BaseEstimator):
         self.corruption_rate = corruption_rate
 
     def fit(self, X: Tensor, y=None) -> TabularViews:
-        """Remember the training features (not copied) and their spread."""
+        """Remember the training features (not copied) and their spread.
+
+        Parameters
+        ----------
+        X : Tensor of shape (n_samples, ...)
+            The training features, on the training device.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : TabularViews
+            The fitted views.
+        """
         if not 0 <= self.corruption_rate <= 1:
             raise ValueError(
                 f"corruption_rate must be in [0, 1], got {self.corruption_rate!r}."
@@ -72,6 +85,21 @@ class TabularViews(BaseEstimator):
         return self
 
     def __call__(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """Draw a weak and a strong view of a batch.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n, ...)
+            A batch of rows, on any device.
+
+        Returns
+        -------
+        weak : Tensor of the shape of ``x``
+            ``x`` plus Gaussian noise.
+        strong : Tensor of the shape of ``x``
+            ``x`` with a ``corruption_rate`` share of its features replaced by
+            the same features of random training rows, plus Gaussian noise.
+        """
         flat = x.flatten(1)
         replace = torch.rand(flat.shape, device=flat.device) < self.corruption_rate
         donors = torch.randint(len(self.data_), flat.shape, device=flat.device)
@@ -96,7 +124,7 @@ class ImageViews(BaseEstimator):
       (the official stage-1 loader's ``RandomCrop(32, padding=4)``);
     * weak: the same with reflection padding (``TransformFixMatch_CIFAR10``);
     * strong: an independent weak draw, then ``RandAugmentwogeo(n=2, m=5)``
-      (:func:`~sknoisy._ido.randaugment.rand_augment`: two operations from the
+      (``sknoisy._ido.randaugment.rand_augment``: two operations from the
       official pool of 16, each applied with probability 0.5 at a level of 1-4
       of 10) and a grey cutout square of ``int(cutout * side)`` pixels.
 
@@ -136,8 +164,10 @@ class ImageViews(BaseEstimator):
         self.cutout = cutout
 
     def check_params(self) -> None:
-        """Raise a ValueError for parameters the views cannot use (before
-        training; :class:`WrongEventClassifier` calls it)."""
+        """Raise a ValueError for parameters the views cannot use.
+
+        :class:`~sknoisy.WrongEventClassifier` calls it before training.
+        """
         if not (isinstance(self.randaugment_ops, int) and self.randaugment_ops >= 0):
             raise ValueError(
                 f"randaugment_ops must be an int >= 0, got {self.randaugment_ops!r}."
@@ -160,6 +190,20 @@ class ImageViews(BaseEstimator):
             raise ValueError(f"padding must be >= 0 or None, got {self.padding!r}.")
 
     def __call__(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """Draw IDO's weak and strong view of a batch of images.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n, channels, height, width)
+            Pixel values in ``[0, 1]``, on any device.
+
+        Returns
+        -------
+        weak : Tensor of the shape of ``x``
+            A flip and a reflect-padded crop.
+        strong : Tensor of the shape of ``x``
+            An independent weak draw, RandAugment and a cutout.
+        """
         _check_image_batch(x)
         weak = self._flip_and_crop(x, "reflect")
         strong = self._flip_and_crop(x, "reflect")
@@ -176,7 +220,18 @@ class ImageViews(BaseEstimator):
         return weak, strong
 
     def train_view(self, x: Tensor) -> Tensor:
-        """The single augmented view of plain training (IDO's stage 1)."""
+        """Draw the single augmented view of plain training (IDO's stage 1).
+
+        Parameters
+        ----------
+        x : Tensor of shape (n, channels, height, width)
+            Pixel values in ``[0, 1]``, on any device.
+
+        Returns
+        -------
+        Tensor of the shape of ``x``
+            A flip and a zero-padded crop.
+        """
         _check_image_batch(x)
         return self._flip_and_crop(x, "constant")
 
