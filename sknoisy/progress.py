@@ -126,8 +126,9 @@ class EpochProgressBar(Callback):
     In a terminal, one tqdm bar for the whole fit, advanced once per epoch;
     elsewhere (a log file, a notebook's captured stream, CI), one line per
     epoch. Both show the latest training loss and an estimate of the time left
-    that counts each phase's cost (:class:`RemainingTime`): IDO's stage-2
-    epochs, on two views of each row, cost about twice its stage-1 epochs.
+    that counts each phase's cost (:class:`RemainingTime`): a phase not run
+    yet is priced by its declared cost (IDO's stage 2, on two views of each
+    row, at twice its stage 1), then by its own measured epochs.
 
     Parameters
     ----------
