@@ -7,8 +7,10 @@ loader reads files from a path the user gives.
 
 from __future__ import annotations
 
+import importlib
 import pickle
 import re
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -244,6 +246,9 @@ def table_features(frame, target: str):
         ]
     )
     features = features.astype({c: object for c in other})
+    # Missing cells as NaN, whatever marks them (None, pd.NA): older pandas
+    # and scikit-learn would encode None as a category of its own.
+    features[other] = features[other].where(features[other].notna(), np.nan)
     X = encoder.fit_transform(features).astype(np.float32)
     y = frame[target].to_numpy()[rows]
     if y.dtype == object:  # e.g. booleans read with blank cells: one type again
@@ -338,9 +343,16 @@ class _ArrayUnpickler(pickle.Unpickler):
                 "arrays and lists"
             )
         if module.startswith("numpy"):
-            # numpy 2 moved numpy.core to numpy._core; old pickles name the old one.
-            module = module.replace("numpy.core", "numpy._core")
+            # numpy 2 moved numpy.core to numpy._core: a pickle names the one of
+            # the numpy that wrote it; import the one of the numpy installed.
+            module = re.sub(r"^numpy\._?core", _NUMPY_CORE, module)
         return super().find_class(module, name)
+
+
+_NUMPY_CORE = (
+    "numpy._core" if np.lib.NumpyVersion(np.__version__) >= "2.0.0" else "numpy.core"
+)
+"""The module that holds numpy's array reconstruction in the installed numpy."""
 
 
 def _read_cifar_pickle(path: Path) -> dict:
@@ -382,6 +394,19 @@ def _cifar_folder(path: Path) -> Path:
     return nested if nested.is_dir() else path
 
 
+def _unpickle_torch_archive(path: Path):
+    """What ``torch.save`` wrote to a zip archive, if it is arrays and
+    containers only, read by :class:`_ArrayUnpickler` (for torch before 2.5,
+    whose ``torch.load`` cannot admit numpy's globals one by one)."""
+    with zipfile.ZipFile(path) as archive:
+        names = [n for n in archive.namelist() if n.endswith("/data.pkl")]
+        if len(names) != 1:
+            raise ValueError("not a torch archive (no data.pkl)")
+        with archive.open(names[0]) as handle:
+            # No persistent_load: a pickle that refers to tensor storage fails.
+            return _ArrayUnpickler(handle).load()
+
+
 def _load_human_labels(label_file: Path) -> dict[str, np.ndarray]:
     """CIFAR-10N's label file, loaded without running pickled code."""
     import torch
@@ -391,19 +416,31 @@ def _load_human_labels(label_file: Path) -> dict[str, np.ndarray]:
             f"{label_file}: no such file; CIFAR-10N's labels are the file "
             "CIFAR-10_human.pt."
         )
-    # weights_only=True admits tensors and containers; numpy arrays need these
-    # four globals, named as the file names them.
-    allowed = [
-        (np._core.multiarray._reconstruct, "numpy.core.multiarray._reconstruct"),
-        np._core.multiarray._reconstruct,
-        np.ndarray,
-        np.dtype,
-        type(np.dtype(np.int64)),
-    ]
     try:
-        with torch.serialization.safe_globals(allowed):
-            content = torch.load(label_file, weights_only=True, map_location="cpu")
-    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as error:
+        if hasattr(torch.serialization, "safe_globals"):  # torch >= 2.5
+            # weights_only=True admits tensors and containers; numpy arrays
+            # need these four globals, named as the file names them.
+            reconstruct = importlib.import_module(
+                f"{_NUMPY_CORE}.multiarray"
+            )._reconstruct
+            allowed = [
+                (reconstruct, "numpy.core.multiarray._reconstruct"),
+                reconstruct,
+                np.ndarray,
+                np.dtype,
+                type(np.dtype(np.int64)),
+            ]
+            with torch.serialization.safe_globals(allowed):
+                content = torch.load(label_file, weights_only=True, map_location="cpu")
+        else:
+            content = _unpickle_torch_archive(label_file)
+    except (
+        pickle.UnpicklingError,
+        RuntimeError,
+        EOFError,
+        ValueError,
+        zipfile.BadZipFile,
+    ) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else ""
         raise ValueError(
             f"{label_file}: not a CIFAR-10N label file, or it holds more than "

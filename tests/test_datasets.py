@@ -216,3 +216,27 @@ def test_tables_that_cannot_be_features_or_labels_are_named():
     )
     _, y, rows = table_features(frame, "label")
     assert y.dtype == bool and rows.tolist() == [0, 2, 3]
+
+
+def test_cifar10n_label_file_without_torch_s_safe_globals(tmp_path, monkeypatch):
+    """torch before 2.5 has no safe_globals: the label file's pickle is read by
+    the same restricted unpickler as the batches, from the torch archive."""
+    import torch
+
+    from sknoisy.datasets import load_cifar10n
+
+    monkeypatch.delattr(torch.serialization, "safe_globals")
+    folder, label_file, human = write_cifar(tmp_path)
+    data = load_cifar10n(folder, label_file)
+    np.testing.assert_array_equal(data.human_labels["worse"], human["worse_label"])
+    marker = tmp_path / "pwned"
+    torch.save({**human, "extra": _Payload(marker)}, tmp_path / "hostile.pt")
+    with pytest.raises(ValueError, match="holds more than arrays"):
+        load_cifar10n(folder, tmp_path / "hostile.pt")
+    assert not marker.exists()
+    torch.save({**human, "tensor": torch.zeros(3)}, tmp_path / "tensors.pt")
+    with pytest.raises(ValueError, match="holds more than arrays"):
+        load_cifar10n(folder, tmp_path / "tensors.pt")
+    (tmp_path / "not_a_zip.pt").write_bytes(b"plain bytes")
+    with pytest.raises(ValueError, match="not a CIFAR-10N label file"):
+        load_cifar10n(folder, tmp_path / "not_a_zip.pt")
