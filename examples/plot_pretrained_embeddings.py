@@ -121,8 +121,9 @@ print(table[shown].head(10).to_string(index=False))
 # ``WrongEventClassifier``'s noise scores are posteriors of a mixture over its
 # wrong events (see the example on reading the scores): most images sit near 0
 # or near 1, and 0.5 is the bar for a flag. The misfiled images, which we know
-# here, are nearly all above it. Many scores are exactly 1, ties that the
-# report lists in row order (folder by folder).
+# here, are nearly all above it. Many scores are exactly 1: the report orders
+# such ties by the model's belief in the given label (``given_label_proba_``),
+# lowest first.
 misfiled = table.sort_values("row")["misfiled"].to_numpy()
 scores = model[-1].noise_scores_
 fig, ax = plt.subplots(figsize=(6, 3.5))

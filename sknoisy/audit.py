@@ -55,7 +55,7 @@ class LabelIssueReport:
         ``suggestion``: ``"relabel"`` where the refined label differs from the
         given one, ``"review"`` for a flagged row whose model is unsure which
         label is right (its refined label is the given one: look at it by
-        eye), ``"keep"`` for the rest. A DataFrame when pandas is installed.
+        eye), ``"keep"`` for the rest. A pandas DataFrame.
     noise_rate : float
         Estimated fraction of wrong labels: the fraction of rows flagged.
     n_issues : int

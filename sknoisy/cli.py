@@ -563,7 +563,8 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument(
         "--html",
         help="write one self-contained HTML page to look at here (.html): the "
-        f"{N_SUSPECTS} most suspicious rows (images as thumbnails), the score "
+        f"flagged rows, up to {N_SUSPECTS}, most suspicious first (images as "
+        "thumbnails), the score "
         "histogram and the flags per class (default: not written)",
     )
     audit.add_argument(
@@ -727,13 +728,22 @@ CLI_OPTIONS = {
 }
 """The estimator parameters the commands set, by the option that sets them."""
 
+CLI_WORDING = {
+    None: [(r"\bdevice\s*=\s*'([^']*)'", r"--device \1")],
+    "demo": [(r"(?<![\w-])rate must be", "--rate must be")],
+}
+"""More of the library's wording in the commands' terms: for every command
+(``None``) and for one."""
 
-def _in_cli_terms(text: str) -> str:
+
+def _in_cli_terms(text: str, command: str | None = None) -> str:
     """A library message with the parameters the CLI sets named by their options
     (``max_epochs=10`` reads ``--epochs 10``)."""
     for parameter, option in CLI_OPTIONS.items():
         text = re.sub(rf"\b{parameter}\s*=\s*", f"{option} ", text)
         text = re.sub(rf"\b{parameter}\b", option, text)
+    for pattern, replacement in CLI_WORDING[None] + CLI_WORDING.get(command, []):
+        text = re.sub(pattern, replacement, text)
     return text
 
 
@@ -743,7 +753,7 @@ def _one_line_warnings(command: str):
     Python's file, line number and source line."""
 
     def show(message, category, filename, lineno, file=None, line=None):
-        text = _in_cli_terms(" ".join(str(message).split()))
+        text = _in_cli_terms(" ".join(str(message).split()), command)
         print(f"sknoisy {command}: warning: {text}", file=file or sys.stderr)
 
     previous = warnings.showwarning
@@ -762,7 +772,7 @@ def main(argv=None) -> int:
             return args.run(args)
     except (ValueError, OSError, ImportError) as error:
         lines = str(error).strip().splitlines()
-        message = _in_cli_terms(lines[0]) if lines else repr(error)
+        message = _in_cli_terms(lines[0], args.command) if lines else repr(error)
         print(f"sknoisy {args.command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -119,11 +119,12 @@ def read_table(path):
 def feature_columns(frame, target: str) -> tuple[list, dict]:
     """The columns of a table that become features, and those left out, and why.
 
-    Left out besides the label column: an index written with the file (a column
-    named ``Unnamed: N``, as pandas names a header-less column, or a run of
-    consecutive distinct integers, i.e. row numbers), and free text that
-    differs in every row (one-hot encoded, it would let the network learn each
-    row by heart). Only the labelled rows are looked at.
+    Left out besides the label column: an index or identifier (a column named
+    ``Unnamed: N``, as pandas names a header-less column; row numbers, in any
+    order; a column named like ``id``, ``*_id`` or ``index`` with a different
+    value in every row), and free text with a different value in at least 95%
+    of the rows (one-hot encoded, it would let the network
+    learn each row by heart). Text is judged on the labelled rows.
 
     Parameters
     ----------
@@ -149,23 +150,35 @@ def feature_columns(frame, target: str) -> tuple[list, dict]:
         if column == target:
             continue
         if _is_index_like(column, frame[column]):
-            left_out[column] = "an index written with the file (row numbers)"
+            left_out[column] = "an index or identifier (a different value per row)"
         elif _is_unique_text(labelled[column]):
-            left_out[column] = "free text with a different value in every row"
+            left_out[column] = "free text (a different value in nearly every row)"
         else:
             kept.append(column)
     return kept, left_out
 
 
 def _is_index_like(name, values) -> bool:
+    """``Unnamed: N`` (pandas' name for a header-less column), row numbers in
+    any order, or a distinct value per row in a column named like an id."""
     if re.fullmatch(r"Unnamed: \d+", str(name)):
         return True
     from pandas.api import types
 
-    if len(values) < 3 or not types.is_integer_dtype(values):
+    if len(values) < 3 or _holds_nested_values(values) or values.isna().any():
         return False
-    steps = np.diff(values.to_numpy())
+    if values.nunique() != len(values):
+        return False
+    if re.fullmatch(r"(?i)(.*[_ ])?(id|index)", str(name)):
+        return True
+    if not types.is_integer_dtype(values):
+        return False
+    steps = np.diff(np.sort(values.to_numpy()))
     return bool(np.all(steps == 1))
+
+
+_UNIQUE_TEXT_SHARE = 0.95
+"""A text column with at least this share of distinct values is free text."""
 
 
 def _is_unique_text(values) -> bool:
@@ -176,7 +189,7 @@ def _is_unique_text(values) -> bool:
     present = values.dropna()
     if len(present) < 3 or _holds_nested_values(present):
         return False
-    return present.map(str).nunique() == len(present)
+    return present.map(str).nunique() >= _UNIQUE_TEXT_SHARE * len(present)
 
 
 def table_features(frame, target: str):

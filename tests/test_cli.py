@@ -184,12 +184,12 @@ def test_audit_says_which_columns_became_features(tmp_path, capsys):
         "sknoisy audit: features: a, b, c (3 columns, 3 after one-hot encoding)" in err
     )
     assert (
-        "sknoisy audit: left out 'Unnamed: 0': an index written with the file "
-        "(row numbers)" in err
+        "sknoisy audit: left out 'Unnamed: 0': an index or identifier (a different "
+        "value per row)" in err
     )
     assert (
-        "sknoisy audit: left out 'name': free text with a different value in every "
-        "row" in err
+        "sknoisy audit: left out 'name': free text (a different value in nearly "
+        "every row)" in err
     )
 
 

@@ -41,10 +41,13 @@ def test_table_features_encode_numeric_and_categorical_columns():
 
 
 def test_index_and_unique_text_columns_are_left_out_and_named():
+    index = "an index or identifier (a different value per row)"
+    text = "free text (a different value in nearly every row)"
     frame = pd.DataFrame(
         {
             "Unnamed: 0": [3, 9, 4, 1, 0, 2],  # pandas' name for an index column
-            "row_id": [10, 11, 12, 13, 14, 15],  # row numbers
+            "row": [14, 11, 12, 10, 13, 15],  # row numbers, shuffled
+            "customer_id": [7, 21, 14, 35, 28, 42],  # named like an id, distinct
             "name": ["ann", "bob", "cy", "di", "ed", "flo"],  # unique free text
             "colour": ["red", "red", "blue", "blue", "red", None],
             "size": [5, 3, 8, 1, 2, 7],
@@ -55,15 +58,29 @@ def test_index_and_unique_text_columns_are_left_out_and_named():
     kept, left_out = feature_columns(frame, "label")
     assert kept == ["colour", "size"]
     assert left_out == {
-        "Unnamed: 0": "an index written with the file (row numbers)",
-        "row_id": "an index written with the file (row numbers)",
-        "name": "free text with a different value in every row",
-        "note": "free text with a different value in every row",
+        "Unnamed: 0": index,
+        "row": index,
+        "customer_id": index,
+        "name": text,
+        "note": text,
     }
     X, _, _ = table_features(frame, "label")
     assert X.shape == (5, 3), "size + colour's two one-hot columns"
     with pytest.raises(ValueError, match=r"no feature columns besides 'label' \(left"):
         table_features(frame[["Unnamed: 0", "name", "label"]], "label")
+    # Free text where a few rows share a value is still free text; a category
+    # with many rows per value is not.
+    rng = np.random.default_rng(0)
+    notes = [f"note {i}" for i in range(100)]
+    notes[1] = notes[2] = "no comment"
+    wide = pd.DataFrame(
+        {
+            "note": notes,
+            "city": rng.choice(["a", "b", "c", "d"], 100),
+            "label": np.arange(100) % 2,
+        }
+    )
+    assert feature_columns(wide, "label") == (["city"], {"note": text})
 
 
 def test_tables_from_files(tmp_path):
