@@ -432,6 +432,17 @@ def _write_html(path, table, frame, target, source, facts) -> None:
         tmp.write_text(page, encoding="utf-8")
 
 
+def _count(text: str) -> int:
+    """An argparse type: an int >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text!r}")
+    return value
+
+
 def _positive_int(text: str) -> int:
     """An argparse type: an int >= 1 (argparse names the option in its error)."""
     try:
@@ -579,7 +590,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write every row to --out, not only the flagged ones",
     )
-    audit.add_argument("--show", type=int, default=10, help="flagged rows to print")
+    audit.add_argument("--show", type=_count, default=10, help="flagged rows to print")
     audit.add_argument(
         "--epochs", type=_positive_int, default=60, help="training epochs"
     )
@@ -615,6 +626,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     audit.add_argument(
         "--no-progress",
+        "--quiet",
+        dest="no_progress",
         action="store_true",
         help="no progress display while training",
     )
