@@ -5,8 +5,8 @@ time-left estimate after every epoch, and compares it with the time the fit then
 really took (to the end of training, not counting the scoring pass after it).
 Reports the error per epoch (while at least a tenth of the training is left),
 the largest from the end of the second epoch on, and the measured cost of each
-phase per epoch (IDO's stage 2 against its stage 1, which the estimate assumes
-to be 2x until it has measured one).
+phase per epoch (IDO's stage 2 against its stage 1, which the estimate prices
+from one batch timed in the first epoch until it has run a stage-2 epoch).
 
     python benchmarks/eta.py                       # digits as 32x32 RGB images, IDO
     python benchmarks/eta.py --method alr --tabular
@@ -90,6 +90,16 @@ def main(argv=None) -> None:
         own = [s for (p, _), s in zip(fitted.plan_, seconds) if p == phase][1:]
         if own:
             print(f"{phase}: {np.mean(own):.2f} s per epoch")
+    if hasattr(clf.net_, "stage2_step_seconds_"):
+        took = [
+            np.mean([s for (p, _), s in zip(fitted.plan_, seconds) if p == q][1:])
+            for q in ("stage 1", "stage 2")
+        ]
+        print(
+            f"stage 2's cost as priced after the first epochs: "
+            f"{clf.net_._stage2_cost():.2f}x; as the epochs took: "
+            f"{took[1] / took[0]:.2f}x"
+        )
     print(
         f"largest error from the end of epoch 2 on (while a tenth of the "
         f"training is left): {worst:.0%}"

@@ -28,6 +28,11 @@ FITTED_FRACTION = 1 / 3
 has closed this fraction of the gap between always predicting the most frequent
 class and 1."""
 
+LAGGING_CLASS_FRACTION = 1 / 3
+"""A local minimum counts only once every class's online recall of its given
+labels is at least this fraction of the overall online accuracy: a class the
+network has not started to learn changes few predictions too."""
+
 
 def fitted_bar(targets: np.ndarray) -> float:
     """The online accuracy an epoch must reach for its minimum to count.
@@ -72,9 +77,10 @@ def first_local_minimum(
 
     The minimum is the first epoch ``e`` with ``PC(e + 1) >= PC(e)`` among the
     epochs where PC has fallen to at most ``SETTLED_FRACTION`` of its peak so far
-    and the network fits the given labels better than a constant predictor
-    (``fitted``; a network only starting to fit can change few predictions, then
-    many; IDO's plain rule would pick one of those first epochs).
+    and the network fits the given labels better than a constant predictor with
+    no class far behind (``fitted``; a network only starting to fit, or yet to
+    learn a class, can change few predictions, then many; IDO's plain rule would
+    pick one of those first epochs).
 
     Parameters
     ----------
@@ -84,7 +90,8 @@ def first_local_minimum(
         Moving-average window applied before the search.
     fitted : sequence of bool, default=None
         Per epoch of ``changes``, whether its online accuracy reached
-        :func:`fitted_bar`; None counts every epoch.
+        :func:`fitted_bar` and every class's online recall
+        ``LAGGING_CLASS_FRACTION`` of that accuracy; None counts every epoch.
 
     Returns
     -------
@@ -123,6 +130,7 @@ class PredictionChangeTracker:
         self.bar = (
             fitted_bar(targets.cpu().numpy()) if min_accuracy is None else min_accuracy
         )
+        self.n_classes = int(targets.max()) + 1 if len(targets) else 0
         self.previous = torch.full_like(targets, -1, dtype=torch.long)
         self.current = self.previous.clone()
         self.epochs = 0
@@ -140,20 +148,33 @@ class PredictionChangeTracker:
         """
         self.epochs += 1
         seen = self.current >= 0
-        figures = torch.stack(
-            [
-                (self.current != self.previous).sum(),
-                ((self.current == self.targets) & seen).sum(),
-                seen.sum(),
-            ]
+        hits = (self.current == self.targets) & seen
+        per_class = [
+            torch.bincount(self.targets, weights=w.float(), minlength=self.n_classes)
+            for w in (hits, seen)
+        ]
+        figures = torch.cat(
+            [(self.current != self.previous).sum().float().view(1), *per_class]
         ).tolist()
         change = None
         if self.epochs > 1:
             change = int(figures[0])
             self.changes.append(change)
-            self.fitted.append(figures[1] >= self.bar * max(figures[2], 1))
+            class_hits = np.asarray(figures[1 : 1 + self.n_classes])
+            class_seen = np.asarray(figures[1 + self.n_classes :])
+            self.fitted.append(self._fits(class_hits, class_seen))
         self.previous.copy_(self.current)
         return change
+
+    def _fits(self, class_hits: np.ndarray, class_seen: np.ndarray) -> bool:
+        """Whether an epoch's online predictions fit the given labels: overall
+        accuracy at the bar, and no class far behind (``LAGGING_CLASS_FRACTION``)."""
+        accuracy = class_hits.sum() / max(class_seen.sum(), 1)
+        if accuracy < self.bar:
+            return False
+        present = class_seen > 0
+        recall = class_hits[present] / class_seen[present]
+        return bool(np.all(recall >= LAGGING_CLASS_FRACTION * accuracy))
 
     def label_wave_epoch(self, window: int = 1) -> int | None:
         """The first local minimum of the changes so far (see above)."""

@@ -127,8 +127,8 @@ class EpochProgressBar(Callback):
     elsewhere (a log file, a notebook's captured stream, CI), one line per
     epoch. Both show the latest training loss and an estimate of the time left
     that counts each phase's cost (:class:`RemainingTime`): a phase not run
-    yet is priced by its declared cost (IDO's stage 2, on two views of each
-    row, at twice its stage 1), then by its own measured epochs.
+    yet is priced by the cost the net declares (IDO times a stage-2 step on
+    one batch during its first epoch), then by its own measured epochs.
 
     Parameters
     ----------
@@ -167,6 +167,9 @@ class EpochProgressBar(Callback):
 
     def on_epoch_end(self, net, **kwargs):
         now = time.monotonic()
+        # A net may price a phase better once it has run (IDO measures its
+        # stage 2 during the first epoch).
+        self.plan_ = self.remaining_.plan = epoch_plan(net)
         self.remaining_.record(now - self.epoch_started_)
         self.epoch_started_ = now
         epoch = len(self.remaining_.seconds)

@@ -73,6 +73,41 @@ def test_one_line_per_epoch_without_a_terminal():
     assert lines[-1].endswith("about 0 s left")
 
 
+def test_ido_prices_stage_2_from_one_timed_batch_without_changing_the_fit(
+    monkeypatch,
+):
+    from sknoisy._ido.net import DECLARED_STAGE2_COST, WrongEventNet
+
+    # Images: the default SmallCNN has BatchNorm, the views draw at random.
+    images = np.random.default_rng(0).integers(0, 256, (40, 3, 8, 8), dtype=np.uint8)
+    params = {
+        "max_epochs": 5,
+        "stage1_epochs": 3,
+        "random_state": 0,
+        "batch_size": 8,
+        "module__width": 4,
+    }
+    timed = WrongEventClassifier(**params).fit(images, Y)
+    t1, t2 = timed.net_.stage2_step_seconds_
+    assert 0 < t1 and 0 < t2
+    durations = timed.net_.history[:3, "dur"]
+    batches = 5  # 40 rows in batches of 8
+    assert timed.net_._stage2_cost() == pytest.approx(
+        max(1, 1 + batches * (t2 - t1) / durations[-1])
+    )
+    plan = timed.net_.epoch_plan()
+    assert plan[:3] == [("stage 1", 1.0)] * 3
+    assert plan[3][1] == timed.net_._stage2_cost() != DECLARED_STAGE2_COST
+    # The timing forks the random draws, returns its gradients and restores the
+    # buffers: a fit that skips it ends the same.
+    monkeypatch.setattr(WrongEventNet, "_time_steps", lambda self, x, y: (1.0, 2.0))
+    untimed = WrongEventClassifier(**params).fit(images, Y)
+    np.testing.assert_array_equal(timed.noise_scores_, untimed.noise_scores_)
+    np.testing.assert_array_equal(
+        timed.predict_proba(images), untimed.predict_proba(images)
+    )
+
+
 def test_remaining_time_prices_an_unmeasured_phase_by_its_declared_cost():
     plan = [("stage 1", 1.0)] * 3 + [("stage 2", 2.0)] * 4
     remaining = RemainingTime(plan)

@@ -20,9 +20,11 @@ mixture is refitted after every epoch.
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from sklearn.base import clone
 
 from .._data import as_pixels
@@ -30,6 +32,10 @@ from .._label_wave import LabelWavePhase
 from .._net import IndexedNet
 from ..losses import ido_loss
 from .mixture import WrongEventMixture
+
+DECLARED_STAGE2_COST = 2.0
+"""A stage-2 epoch's cost relative to a stage-1 epoch until it is measured: two
+views of each row in every forward and backward pass."""
 
 
 def count_wrong_events(
@@ -138,6 +144,9 @@ class WrongEventNet(IndexedNet):
         )
         self.stage_ = 1
         self.base_epoch_ = None
+        self.stage2_step_seconds_ = None
+        self._cost_probe = None
+        self._batches_per_epoch = 0
 
     def _fitted_views(self, dataset):
         """The views, checked, and cloned and fitted on the training features if
@@ -157,12 +166,73 @@ class WrongEventNet(IndexedNet):
         return clone(self.views).fit(features.to(self.device))
 
     def epoch_plan(self) -> list[tuple[str, float]]:
-        """Each epoch's phase and relative cost, for progress estimates: a
-        stage-2 step trains on two views of each row, a stage-1 step on one."""
+        """Each epoch's phase and relative cost, for progress estimates.
+
+        A stage-2 step trains on two views of each row, a stage-1 step on one:
+        stage 2 costs ``DECLARED_STAGE2_COST`` until the end of the first
+        epoch, then a stage-1 epoch plus the extra seconds of a stage-2 step
+        (:meth:`_time_steps`) in each of its batches.
+        """
         stage1 = min(int(self.stage1_epochs), int(self.max_epochs))
-        return [("stage 1", 1.0)] * stage1 + [("stage 2", 2.0)] * (
+        return [("stage 1", 1.0)] * stage1 + [("stage 2", self._stage2_cost())] * (
             int(self.max_epochs) - stage1
         )
+
+    def _stage2_cost(self) -> float:
+        """A stage-2 epoch's cost in stage-1 epochs: ``1 + batches * (t2 - t1) / T1``
+        with ``t1``, ``t2`` one step of each stage and ``T1`` the latest stage-1
+        epoch's duration (the first one's only while it is the only one: it
+        pays torch's first calls). Per-batch costs outside the step (loading,
+        bookkeeping) are the same in both stages."""
+        steps = getattr(self, "stage2_step_seconds_", None)
+        durations = [
+            row["dur"] for row in self.history if row.get("stage") == 1 and "dur" in row
+        ]
+        if steps is None or not durations:
+            return DECLARED_STAGE2_COST
+        stage1_epoch = durations[-1]
+        extra = self._batches_per_epoch * (steps[1] - steps[0])
+        return max(1.0, 1.0 + extra / max(stage1_epoch, 1e-9))
+
+    def _time_steps(self, x, y, repeats: int = 2) -> tuple[float, float]:
+        """Seconds of a stage-1 and of a stage-2 step on one batch.
+
+        Both steps run their views, a training-mode forward pass and the
+        gradients, ``repeats`` times after one untimed run each (the fastest
+        run counts); nothing the fit uses changes: the random draws are forked,
+        the gradients are returned rather than accumulated, and the module's
+        buffers (BatchNorm statistics) are put back. One host synchronisation
+        per run, once per fit.
+        """
+        params = [p for p in self.module_.parameters() if p.requires_grad]
+        buffers = [b.detach().clone() for b in self.module_.buffers()]
+        train_view = getattr(self.views_, "train_view", None)
+
+        def stage1_step():
+            logits = self.infer(x if train_view is None else train_view(x))
+            return F.cross_entropy(logits, y)
+
+        def stage2_step():
+            logits = self.infer(torch.cat(self.views_(x)))
+            return F.cross_entropy(logits, y.repeat(2))
+
+        device = torch.device(self.device)
+        forked = [device.index or 0] if device.type == "cuda" else []
+        seconds = []
+        with torch.random.fork_rng(devices=forked):
+            for step in (stage1_step, stage2_step):
+                runs = []
+                for _ in range(repeats + 1):
+                    _synchronize(device)
+                    start = time.perf_counter()
+                    torch.autograd.grad(step(), params, allow_unused=True)
+                    _synchronize(device)
+                    runs.append(time.perf_counter() - start)
+                seconds.append(min(runs[1:]))
+        with torch.no_grad():
+            for buffer, saved in zip(self.module_.buffers(), buffers):
+                buffer.copy_(saved)
+        return seconds[0], seconds[1]
 
     # -- the training step -----------------------------------------------------
     def training_loss(self, x, rows, y, **fit_params):
@@ -172,6 +242,10 @@ class WrongEventNet(IndexedNet):
             logits = self.infer(
                 x if train_view is None else train_view(x), **fit_params
             )
+            if self.stage2_step_seconds_ is None:  # the first epoch: for epoch_plan
+                self._batches_per_epoch += 1
+                if self._cost_probe is None:
+                    self._cost_probe = (x, y)  # timed at the end of the epoch
             predictions = logits.detach().argmax(dim=1)
             count_wrong_events(self.wrong_events_, rows, predictions[None], y)
             self.stage1_.observe(rows, predictions)
@@ -215,6 +289,9 @@ class WrongEventNet(IndexedNet):
         if self.stage_ == 2:
             self._fit_mixture(self.mixture_refit_iter)
             return
+        if self._cost_probe is not None:
+            self.stage2_step_seconds_ = self._time_steps(*self._cost_probe)
+            self._cost_probe = None
         self.stage1_.close_epoch(self.history)
         if not self.stage1_.running:
             self._start_stage2()
@@ -269,3 +346,11 @@ class WrongEventNet(IndexedNet):
         self.clean_proba_ = table[labels, np.minimum(counts, len(table[0]) - 1), 0]
         self.history.record("mixture", self.mixture_.params())
         self.history.record("noisy_fraction", float(np.mean(self.clean_proba_ < 0.5)))
+
+
+def _synchronize(device: torch.device) -> None:
+    """Wait for the device's queued work (for a timing; a no-op on the CPU)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()
