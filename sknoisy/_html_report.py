@@ -84,8 +84,8 @@ def render_audit_page(
     table : pandas.DataFrame
         Every audited row, ranked from the most to the least suspicious (as
         :func:`~sknoisy.audit.find_label_issues` ranks them), with columns
-        ``given_label``, ``refined_label``, ``noise_score``, ``label_issue`` and
-        either ``path`` (an image folder: each row's image file) or
+        ``given_label``, ``refined_label``, ``noise_score``, ``label_issue``
+        (optionally ``suggestion``, shown per suspect) and either ``path`` (an image folder: each row's image file) or
         ``source_row`` (a table: each row's position in ``frame``).
     title : str
         The page's heading.
@@ -162,6 +162,9 @@ def _suspects_table(shown, frame, target, image_root) -> str:
     columns = columns[:MAX_COLUMNS]
     head = ["rank", *(["image", "file"] if images else ["source row"])]
     head += ["given label", "refined label", "noise score"]
+    suggested = "suggestion" in shown.columns
+    if suggested:
+        head.append("suggestion")
     cells_head = "".join(f"<th>{_text(frame.columns[i])}</th>" for i in columns)
     rows = []
     for rank, row in enumerate(shown.itertuples(index=False), start=1):
@@ -181,6 +184,8 @@ def _suspects_table(shown, frame, target, image_root) -> str:
             f"<td{refined_class}>{_text(row['refined_label'])}</td>",
             f'<td class="num">{row["noise_score"]:.3f}</td>',
         ]
+        if suggested:
+            cells.append(f"<td>{_text(row['suggestion'])}</td>")
         if columns:
             values = frame.iloc[int(row["source_row"]), columns]
             cells += [_cell(v) for v in values]

@@ -237,7 +237,9 @@ def _audit(args) -> int:
         y = np.asarray([data.classes[t] for t in data.targets])
         X, where = data, np.asarray([str(p) for p, _ in data.samples])
         description = f"image folder {source}" + (
-            f" ({len(data.skipped)} unreadable images skipped)" if data.skipped else ""
+            f" ({_counted(len(data.skipped), 'unreadable image')} skipped)"
+            if data.skipped
+            else ""
         )
         frame = None
     else:
@@ -248,7 +250,7 @@ def _audit(args) -> int:
         where = rows
         skipped = len(frame) - len(rows)
         description = f"{source}, column {args.target!r}" + (
-            f" ({skipped} unlabelled rows skipped)" if skipped else ""
+            f" ({_counted(skipped, 'unlabelled row')} skipped)" if skipped else ""
         )
     classes = np.unique(y.astype(str))
     if len(classes) < 2:
@@ -795,3 +797,8 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+def _counted(count: int, noun: str) -> str:
+    """``"1 unlabelled row"``, ``"3 unlabelled rows"``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -289,7 +289,7 @@ def test_audit_a_table(noisy_table, tmp_path):
     assert (tmp_path / "issues_scores.png").stat().st_size > 5000
     assert len(pd.read_csv(cleaned)) == 178 - len(issues)
     assert "labels flagged as wrong" in result.stdout
-    assert "1 unlabelled rows skipped" in result.stderr
+    assert "1 unlabelled row skipped" in result.stderr
     assert not list(tmp_path.glob(".*.part")), "no temporary files left"
 
 

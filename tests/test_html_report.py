@@ -141,12 +141,15 @@ def test_suspects_are_the_flagged_rows_capped_and_counted_per_class():
     issues = scores > 0.5
     refined = np.where(issues, np.where(given == "cat", "dog", "cat"), given)
     table = ranked(given, refined, scores, issues, source_row=np.arange(10))
+    table["suggestion"] = np.where(table["label_issue"], "relabel", "keep")
+    table.loc[table.index[1], "suggestion"] = "review"  # shown as it is
     text = render_audit_page(table, title="t", n_suspects=2)
     assert f"{issues.sum() - 2} more flagged rows are not shown" in text
     page = Page(text)
     shown = page.tables["suspects-table"]
     top = table[table["label_issue"]].head(2)
     assert [int(row[1]) for row in shown] == top["source_row"].tolist()
+    assert [row[5] for row in shown] == top["suggestion"].tolist()
     classes = page.tables["classes-table"]
     for row, label in zip(classes, ["cat", "dog"]):
         mine = given == label
