@@ -85,8 +85,9 @@ def render_audit_page(
         Every audited row, ranked from the most to the least suspicious (as
         :func:`~sknoisy.audit.find_label_issues` ranks them), with columns
         ``given_label``, ``refined_label``, ``noise_score``, ``label_issue``
-        (optionally ``suggestion``, shown per suspect) and either ``path`` (an image folder: each row's image file) or
-        ``source_row`` (a table: each row's position in ``frame``).
+        (optionally ``suggestion``, shown per suspect) and either ``path``
+        (an image folder: each row's image file) or ``source_row`` (a table:
+        each row's position in ``frame``).
     title : str
         The page's heading.
     facts : sequence of str, default=()

@@ -61,6 +61,9 @@ class IndexedNet(NeuralNetClassifier):
         Standardise image batches per channel, ``(x - mean) / std``, after any
         views and before the module; None passes them as they are. 8-bit images
         are always scaled to pixel values in [0, 1] first.
+    channels_last : bool, default=False
+        Keep the module's 4-D weights and each image batch in channels-last
+        memory format (for convolutional networks: faster on CPUs and GPUs).
     """
 
     print_log_hidden: tuple[str, ...] = ("train_batch_count", "valid_batch_count")
@@ -75,6 +78,7 @@ class IndexedNet(NeuralNetClassifier):
         mixed_precision=False,
         channel_mean=None,
         channel_std=None,
+        channels_last=False,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
@@ -82,6 +86,13 @@ class IndexedNet(NeuralNetClassifier):
         self.mixed_precision = mixed_precision
         self.channel_mean = channel_mean
         self.channel_std = channel_std
+        self.channels_last = channels_last
+
+    def initialize_module(self):
+        super().initialize_module()
+        if self.channels_last:
+            self.module_.to(memory_format=torch.channels_last)
+        return self
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -148,8 +159,11 @@ class IndexedNet(NeuralNetClassifier):
         return to_tensor(data, device=self.device)
 
     def standardize(self, x: torch.Tensor) -> torch.Tensor:
-        """A batch as the module receives it: floats, images standardised."""
+        """A batch as the module receives it: floats, images standardised (and
+        channels-last if the net is)."""
         x = as_pixels(x)
+        if self.channels_last and x.ndim == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
         if self.channel_mean is None:
             return x
         # Moved to the device once, not per batch.

@@ -239,3 +239,34 @@ def test_a_fitted_image_estimator_pickles_without_device_caches():
     restored = pickle.loads(pickle.dumps(clf))
     assert "_channel_cache" not in vars(restored.net_)
     np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+
+
+class FlattenByView(torch.nn.Module):
+    """A user's network that flattens with ``view``: a channels-last batch fails."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(1, 4, 3, padding=1)
+        self.linear = torch.nn.Linear(4 * 8 * 8, 10)
+
+    def forward(self, x):
+        x = self.conv(x)
+        return self.linear(x.view(len(x), -1))
+
+
+def test_own_image_networks_train_channels_last_a_users_module_as_it_is(
+    digit_images,
+):
+    X, y = digit_images
+    clf = CrossEntropyClassifier(**FAST_CNN, random_state=0).fit(X, y)
+    convs = [m for m in clf.net_.module_.modules() if isinstance(m, torch.nn.Conv2d)]
+    weight = convs[1].weight  # 8 input channels: the formats differ
+    assert weight.is_contiguous(memory_format=torch.channels_last)
+    assert not weight.is_contiguous()
+    rgb = torch.rand(4, 3, 8, 8)
+    assert clf.net_.standardize(rgb).is_contiguous(memory_format=torch.channels_last)
+    user = CrossEntropyClassifier(
+        max_epochs=2, batch_size=64, module=FlattenByView, random_state=0
+    ).fit(X, y)
+    assert not user.net_.channels_last
+    assert user.predict(X).shape == (len(X),)

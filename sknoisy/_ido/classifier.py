@@ -129,7 +129,11 @@ class WrongEventClassifier(NoisyLabelClassifier):
     Notes
     -----
     ``label_issues_`` flags the rows whose label the mixture finds more likely
-    noisy than clean (``clean_proba_ < 0.5``, i.e. ``noise_scores_ > 0.5``).
+    noisy than clean (``clean_proba_ < 0.5``, i.e. ``noise_scores_ > 0.5``) and
+    the final model does not predict: the rows whose label the specification's
+    rule would change (§1.5). Hard clean rows collect wrong events too (on
+    human noise the mixture calls several times the true share of rows noisy);
+    a model that has learnt them predicts their labels.
     The flagged rows are the candidates for a new label: with
     ``relabel="odds"`` a flagged row takes the final model's most likely other
     class ``j`` only where ``p_j r / (C - 1) > p_y (1 - r)``, ``r`` being the
@@ -286,9 +290,17 @@ class WrongEventClassifier(NoisyLabelClassifier):
         self.unlearnt_classes_ = self.classes_[net.mixture_.unlearnt_classes]
         self.clean_proba_ = clean_proba
         self.noise_scores_ = 1.0 - clean_proba
-        self.label_issues_ = np.where(untrained, model_issues, clean_proba < 0.5)
+        # A label issue has both witnesses against its label: the wrong events
+        # (the mixture calls it noisy) and the final model (which predicts
+        # another class), i.e. the rows whose label the specification's rule
+        # (§1.5) changes. A hard clean row collects wrong events too, but a
+        # model that learnt it predicts its label.
+        predicted = train_proba.argmax(axis=1)
+        self.label_issues_ = np.where(
+            untrained, model_issues, (clean_proba < 0.5) & (predicted != y_encoded)
+        )
         refined = self._refined_codes(
-            y_encoded, train_proba, self.label_issues_, train_proba.argmax(axis=1)
+            y_encoded, train_proba, self.label_issues_, predicted
         )
         self.refined_labels_ = self.classes_[refined]
 
