@@ -237,6 +237,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         seed = resolve_seed(self.random_state)
         with seeded_torch(seed, self.device), torch_threads(self._thread_count()):
             self.net_ = self._build_net(len(self.classes_), seed).initialize()
+            _check_callback_names(self._net_params(), self.net_)
             try:
                 self._check_module_output(data)
                 self.net_.partial_fit(data, y_encoded)
@@ -696,6 +697,24 @@ def _check_prefixed_names(net_params: dict, targets: dict) -> None:
                 f"{name}: {getattr(target, '__name__', target)!s} takes no "
                 f"parameter {argument!r}{hint}"
             )
+
+
+def _check_callback_names(net_params: dict, net) -> None:
+    """Refuse a ``callbacks__NAME__param`` whose NAME is no callback of the net
+    (skorch ignores it), with the closest name; before training."""
+    names = [name for name, _ in net.callbacks_]
+    for key in sorted(net_params):
+        if not key.startswith("callbacks__"):
+            continue
+        name = key[len("callbacks__") :].split("__")[0]
+        if name in names:
+            continue
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f"; did you mean callbacks__{close[0]}?" if close else "."
+        raise InvalidParameterError(
+            f"{key}: the net has no callback {name!r} (its callbacks: "
+            f"{', '.join(names)}){hint}"
+        )
 
 
 def _check_pixel_range(low: float, high: float, what: str) -> None:

@@ -14,6 +14,8 @@ from sklearn.base import clone
 from sklearn.exceptions import DataConversionWarning, NotFittedError
 from sklearn.model_selection import KFold, cross_val_predict
 
+from sknoisy import CrossEntropyClassifier
+
 from .conftest import ESTIMATORS, FAST, ROBUST_ESTIMATORS, Diverging
 
 pytestmark = pytest.mark.timeout(120)
@@ -85,6 +87,11 @@ BAD_PARAMS = {
         r"mean optimizer__weight_decay\?",
     ),
     "misspelled-module-param": ({"module__dropuot": 0.1}, ValueError, "dropout"),
+    "misspelled-callback-name": (
+        {"callbacks__print_lg__sink": print},
+        ValueError,
+        r"no callback 'print_lg'.*did you mean callbacks__print_log\?",
+    ),
     "misspelled-iterator-param": (
         {"iterator_train__shufle": False},
         ValueError,
@@ -103,6 +110,14 @@ def test_bad_parameters(clf, case):
     assert not hasattr(clf, "net_"), "raised before any training"
     with pytest.raises(NotFittedError):
         clf.predict(X_OK)
+
+
+def test_a_callback_named_rightly_takes_its_parameters():
+    lines = []
+    CrossEntropyClassifier(
+        max_epochs=2, verbose=1, callbacks__print_log__sink=lines.append
+    ).fit(X_OK, Y_OK)
+    assert len(lines) >= 3, "the table's header and one line per epoch"
 
 
 class BrokenModule(torch.nn.Module):
