@@ -97,3 +97,33 @@ def test_more_noise_flags_more_rows(Estimator, blobs, seed):
         clf = Estimator(**TRAINED, random_state=seed)
         flagged.append(clf.fit(X, y_noisy).label_issues_.mean())
     assert flagged[1] > flagged[0] + 0.1
+
+
+# Seeds a run of 200 fresh examples per property found (SKNOISY_HYPOTHESIS=explore,
+# SKNOISY_HYPOTHESIS_EXAMPLES=200): a class learnt late (the middle blob) is
+# lost in IDO's stage 2 (its final recall 8%), or only part-learnt when ALR's
+# warm-up ends. Strict: a fix makes these pass, and the marks must then go.
+KNOWN_FAILURES = [
+    pytest.param("ido", "clean", 1667, id="ido-clean-1667"),
+    pytest.param("alr", "clean", 211, id="alr-clean-211"),
+    pytest.param("ido", "more-noise", 297, id="ido-more-noise-297"),
+]
+
+
+@pytest.mark.xfail(strict=True, reason="issue #14: a late-learnt class (see above)")
+@pytest.mark.parametrize(("method", "prop", "seed"), KNOWN_FAILURES)
+def test_known_property_failures(blobs, method, prop, seed):
+    from sknoisy import ALRClassifier, WrongEventClassifier
+
+    Estimator = {"ido": WrongEventClassifier, "alr": ALRClassifier}[method]
+    X, y = blobs
+    if prop == "clean":
+        clf = Estimator(**TRAINED, random_state=seed).fit(X, y)
+        assert clf.label_issues_.mean() < 0.15
+        return
+    flagged = []
+    for rate in (0.1, 0.4):
+        y_noisy, _ = symmetric_noise(y, rate, random_state=seed)
+        clf = Estimator(**TRAINED, random_state=seed)
+        flagged.append(clf.fit(X, y_noisy).label_issues_.mean())
+    assert flagged[1] > flagged[0] + 0.1
