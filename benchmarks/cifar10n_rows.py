@@ -28,6 +28,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from sknoisy import ALRClassifier, WrongEventClassifier
+from sknoisy._base import odds_refined_codes
 from sknoisy.datasets import load_cifar10n
 
 METHODS = {"ido": WrongEventClassifier, "alr": ALRClassifier}
@@ -137,17 +138,6 @@ def confident_joint_rate(proba, given) -> float:
     return float(np.mean(above.any(1) & (labels != given)))
 
 
-def odds_refined(proba, given, candidates, rate):
-    """The refined labels of ``relabel="odds"`` at a given noise rate."""
-    rows = np.arange(len(given))
-    others = proba.copy()
-    others[rows, given] = -np.inf
-    alternative = others.argmax(1)
-    prior_odds = rate / ((proba.shape[1] - 1) * (1 - rate))
-    favoured = proba[rows, alternative] * prior_odds > proba[rows, given]
-    return np.where(candidates & favoured, alternative, given)
-
-
 def print_rate_estimates(proba, given, true, flags) -> None:
     estimates = {
         "flagged share": float(flags.mean()),
@@ -157,7 +147,7 @@ def print_rate_estimates(proba, given, true, flags) -> None:
     }
     print("  noise rate estimates, and the odds rule's refined labels at each:")
     for label, rate in estimates.items():
-        refined = odds_refined(proba, given, flags, np.clip(rate, 1e-6, 1 - 1e-6))
+        refined = odds_refined_codes(proba, given, flags, rate)
         print(f"    {label:16s} {rate:.3f}: right {np.mean(refined == true):.4f}")
 
 

@@ -329,17 +329,9 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         """
         if self.relabel == "always":
             return np.where(candidates, proposals, y_encoded)
-        n_samples, n_classes = train_proba.shape
-        rows = np.arange(n_samples)
-        others = train_proba.copy()
-        others[rows, y_encoded] = -np.inf
-        alternative = others.argmax(axis=1)
-        rate = float(np.clip(np.mean(candidates), 1e-6, 1 - 1e-6))
-        prior_odds = rate / ((n_classes - 1) * (1 - rate))
-        favoured = (
-            train_proba[rows, alternative] * prior_odds > train_proba[rows, y_encoded]
+        return odds_refined_codes(
+            train_proba, y_encoded, candidates, float(np.mean(candidates))
         )
-        return np.where(candidates & favoured, alternative, y_encoded)
 
     def _final_model_scores(self, y_encoded, train_proba):
         """Scores from the final model alone, as confident learning reads it.
@@ -691,12 +683,26 @@ def _check_prefixed_names(net_params: dict, targets: dict) -> None:
                 prefix == "optimizer__" and argument == "param_groups"
             ):
                 continue
-            close = difflib.get_close_matches(argument, list(accepted), n=1)
-            hint = f"; did you mean {prefix}{close[0]}?" if close else "."
+            hint = _did_you_mean(argument, accepted, prefix)
             raise InvalidParameterError(
                 f"{name}: {getattr(target, '__name__', target)!s} takes no "
                 f"parameter {argument!r}{hint}"
             )
+
+
+def odds_refined_codes(proba, given, candidates, rate: float) -> np.ndarray:
+    """``relabel="odds"``: a candidate row takes its most likely other class
+    ``j`` where ``p_j r / (C - 1) > p_y (1 - r)`` at noise rate ``r``; every
+    other row keeps its given class (class indices in and out)."""
+    n_samples, n_classes = proba.shape
+    rows = np.arange(n_samples)
+    others = proba.copy()
+    others[rows, given] = -np.inf
+    alternative = others.argmax(axis=1)
+    rate = float(np.clip(rate, 1e-6, 1 - 1e-6))
+    prior_odds = rate / ((n_classes - 1) * (1 - rate))
+    favoured = proba[rows, alternative] * prior_odds > proba[rows, given]
+    return np.where(candidates & favoured, alternative, given)
 
 
 def _check_callback_names(net_params: dict, net) -> None:
@@ -709,12 +715,16 @@ def _check_callback_names(net_params: dict, net) -> None:
         name = key[len("callbacks__") :].split("__")[0]
         if name in names:
             continue
-        close = difflib.get_close_matches(name, names, n=1)
-        hint = f"; did you mean callbacks__{close[0]}?" if close else "."
         raise InvalidParameterError(
             f"{key}: the net has no callback {name!r} (its callbacks: "
-            f"{', '.join(names)}){hint}"
+            f"{', '.join(names)}){_did_you_mean(name, names, 'callbacks__')}"
         )
+
+
+def _did_you_mean(wrong: str, choices, prefix: str) -> str:
+    """The end of an error message: the closest of ``choices`` to ``wrong``."""
+    close = difflib.get_close_matches(wrong, list(choices), n=1)
+    return f"; did you mean {prefix}{close[0]}?" if close else "."
 
 
 def _check_pixel_range(low: float, high: float, what: str) -> None:

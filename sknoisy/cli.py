@@ -779,6 +779,11 @@ def _one_line_warnings(command: str):
         warnings.showwarning = previous
 
 
+def _counted(count: int, noun: str) -> str:
+    """``"1 unlabelled row"``, ``"3 unlabelled rows"``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -797,8 +802,3 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
-
-
-def _counted(count: int, noun: str) -> str:
-    """``"1 unlabelled row"``, ``"3 unlabelled rows"``."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"

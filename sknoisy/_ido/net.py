@@ -146,7 +146,6 @@ class WrongEventNet(IndexedNet):
         self.base_epoch_ = None
         self.stage2_step_seconds_ = None
         self._cost_probe = None
-        self._batches_per_epoch = 0
 
     def _fitted_views(self, dataset):
         """The views, checked, and cloned and fitted on the training features if
@@ -185,14 +184,16 @@ class WrongEventNet(IndexedNet):
         pays torch's first calls). Per-batch costs outside the step (loading,
         bookkeeping) are the same in both stages."""
         steps = getattr(self, "stage2_step_seconds_", None)
-        durations = [
-            row["dur"] for row in self.history if row.get("stage") == 1 and "dur" in row
+        stage1_epochs = [
+            row
+            for row in self.history
+            if row.get("stage") == 1 and "dur" in row and "train_batch_count" in row
         ]
-        if steps is None or not durations:
+        if steps is None or not stage1_epochs:
             return DECLARED_STAGE2_COST
-        stage1_epoch = durations[-1]
-        extra = self._batches_per_epoch * (steps[1] - steps[0])
-        return max(1.0, 1.0 + extra / max(stage1_epoch, 1e-9))
+        latest = stage1_epochs[-1]
+        extra = latest["train_batch_count"] * (steps[1] - steps[0])
+        return max(1.0, 1.0 + extra / max(latest["dur"], 1e-9))
 
     def _time_steps(self, x, y) -> tuple[float, float]:
         """Seconds of a stage-1 and of a stage-2 step on one batch.
@@ -239,10 +240,8 @@ class WrongEventNet(IndexedNet):
             logits = self.infer(
                 x if train_view is None else train_view(x), **fit_params
             )
-            if self.stage2_step_seconds_ is None:  # the first epoch: for epoch_plan
-                self._batches_per_epoch += 1
-                if self._cost_probe is None:
-                    self._cost_probe = (x, y)  # timed at the end of the epoch
+            if self._cost_probe is None and self.stage2_step_seconds_ is None:
+                self._cost_probe = (x, y)  # timed at the end of the first epoch
             predictions = logits.detach().argmax(dim=1)
             count_wrong_events(self.wrong_events_, rows, predictions[None], y)
             self.stage1_.observe(rows, predictions)
