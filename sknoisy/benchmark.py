@@ -18,7 +18,12 @@ label sets (``"human:aggre"``, with ``dataset="cifar10n"``). Methods:
 The plain classifier is also trained once more, untimed, with a callback that
 evaluates it after every epoch on the clean test labels: its best epoch is an
 oracle no user has, and the bar a robust method should reach without stopping
-early.
+early. With ``ceiling=True`` it is trained once more on the true labels: the
+test accuracy of a model that had clean labels, each data set's ceiling.
+
+Several data sets go in one run (a *suite*); :func:`compare` then counts, per
+method and metric, the cells (data set and noise setting, mean over seeds) it
+won, tied and lost against cleanlab and the oracle.
 
 Run it as ``sknoisy benchmark`` (see ``sknoisy benchmark --help``) or call
 :func:`run_benchmark`.
@@ -34,10 +39,11 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+from sklearn.base import clone
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Callback
@@ -46,7 +52,7 @@ from torch.utils.data import Subset
 from . import __version__
 from ._data import is_dataset_input
 from ._plain import CrossEntropyClassifier
-from .datasets import load_cifar10n, load_dataset
+from .datasets import EMBEDDED, load_cifar10n, load_dataset, read_table, table_encoder
 from .methods import METHODS, make_estimator
 from .metrics import detection_auroc, detection_report, refined_label_accuracy
 from .noise import flip_labels
@@ -54,12 +60,19 @@ from .noise import flip_labels
 ORACLE = "plain (best epoch, oracle)"
 """Plain training evaluated every epoch on the clean test labels (no user has it)."""
 
+CEILING = "plain (true labels, ceiling)"
+"""Plain training on the true training labels: the data set's ceiling."""
+
+SMALL_CLASS_ROWS = 1000
+"""``max_rows`` keeps every row of a class with fewer rows than this."""
+
 RESULT_COLUMNS = (
     "test_accuracy",
     "auroc",
     "auprc",
     "precision",
     "recall",
+    "f1",
     "refined_accuracy",
     "fit_seconds",
     "time_vs_plain",
@@ -184,6 +197,10 @@ class BenchmarkData:
         Given noisy label sets by name.
     name : str, default="arrays"
         What the data are, for the results' keys.
+    encoder : transformer or None, default=None
+        An unfitted scikit-learn transformer from ``X`` (e.g. a DataFrame with
+        mixed columns) to model-ready features, fitted on each seed's training
+        rows only. None standardises a table's columns by its training rows.
     """
 
     X: np.ndarray
@@ -192,6 +209,7 @@ class BenchmarkData:
     y_test: np.ndarray | None = None
     noisy_labels: dict = field(default_factory=dict)
     name: str = "arrays"
+    encoder: object = None
 
 
 def load_benchmark_data(
@@ -202,11 +220,14 @@ def load_benchmark_data(
     Parameters
     ----------
     dataset : str
-        An embedded name or a table path (:func:`sknoisy.datasets.load_dataset`),
-        or ``"cifar10n"``: the user's CIFAR-10 batches in ``data_dir`` with
-        CIFAR-10N's ``label_file``.
+        An embedded name (:data:`sknoisy.datasets.EMBEDDED`), a table path
+        (CSV, TSV or Parquet) with its label column as ``target`` or as
+        ``"PATH:TARGET"``, or ``"cifar10n"``: the user's CIFAR-10 batches in
+        ``data_dir`` with CIFAR-10N's ``label_file``.
     target : str, default=None
-        The label column of a table.
+        The label column of a table. Its feature columns are encoded as
+        :func:`sknoisy.datasets.table_encoder` says, the encoder fitted on each
+        seed's training rows only.
     data_dir : path, default=None
         For ``"cifar10n"``: the folder of the CIFAR-10 python batches.
     label_file : path, default=None
@@ -237,8 +258,30 @@ def load_benchmark_data(
             data.human_labels,
             name="cifar10n",
         )
-    X, y = load_dataset(dataset, target)
-    return BenchmarkData(X, y, name=f"{dataset}:{target}" if target else dataset)
+    if dataset in EMBEDDED:
+        X, y = load_dataset(dataset)
+        return BenchmarkData(X, y, name=dataset)
+    path, target = _table_and_target(dataset, target)
+    features, y, _, encoder = table_encoder(read_table(path), target)
+    return BenchmarkData(features, y, name=f"{path}:{target}", encoder=encoder)
+
+
+def _table_and_target(dataset: str, target):
+    """A table's path and label column, from ``dataset`` (maybe ``PATH:TARGET``)."""
+    path, _, suffix = dataset.rpartition(":")
+    if target is None and path and Path(path).is_file():
+        return path, suffix
+    if not Path(dataset).is_file():
+        raise ValueError(
+            f"Unknown data set {dataset!r}: not one of {sorted(EMBEDDED)} and not a "
+            "file."
+        )
+    if target is None:
+        raise ValueError(
+            f"A table data set needs its target column (--target, or "
+            f"PATH:TARGET): {dataset}."
+        )
+    return dataset, target
 
 
 @dataclass
@@ -276,7 +319,12 @@ class MethodResult:
         ``fit_seconds`` over plain training's, in the same run.
     extra : dict, default={}
         Anything else: e.g. ``"scores"`` and ``"flipped_mask"`` with
-        ``keep_scores=True``, the oracle's ``"best_epoch"``.
+        ``keep_scores=True``, the oracle's ``"best_epoch"``, and per true class
+        (lists in class order): ``"class_test_recall"``,
+        ``"class_flag_recall"`` (share of its wrong labels flagged) and
+        ``"class_clean_flagged"`` (share of its right labels flagged).
+    data : str, default=""
+        The data set's name.
     """
 
     method: str
@@ -291,6 +339,17 @@ class MethodResult:
     fit_seconds: float
     time_vs_plain: float = float("nan")
     extra: dict = field(default_factory=dict)
+    data: str = ""
+
+    @property
+    def f1(self) -> float:
+        """Harmonic mean of the flags' precision and recall (0 if nothing right
+        is flagged; NaN where the method has no flags)."""
+        if np.isnan(self.precision) or np.isnan(self.recall):
+            return 0.0 if self.recall == 0 else float("nan")
+        if self.precision + self.recall == 0:
+            return 0.0
+        return 2 * self.precision * self.recall / (self.precision + self.recall)
 
 
 class _EpochOracle(Callback):
@@ -320,9 +379,8 @@ def _sknoisy_result(name, estimator, split):
         estimator.noise_scores_,
         estimator.label_issues_,
         estimator.refined_labels_,
-        float(np.mean(estimator.predict(split.X_test) == split.y_test)),
+        estimator.predict(split.X_test),
         seconds,
-        split.y_true,
     )
 
 
@@ -341,25 +399,38 @@ def _cleanlab_result(plain, split, seed):
         1 - issues["label_quality"].to_numpy(),
         flagged,
         refined,
-        float(np.mean(learner.predict(split.X_test) == split.y_test)),
+        learner.predict(split.X_test),
         seconds,
-        split.y_true,
     )
 
 
-def _result(name, scores, flagged, refined, test_accuracy, seconds, y_train):
+def _result(name, scores, flagged, refined, test_predictions, seconds):
     return {
         "method": name,
         "scores": np.asarray(scores, dtype=float),
         "flagged": np.asarray(flagged, dtype=bool),
-        "refined_accuracy": refined_label_accuracy(y_train, refined),
-        "test_accuracy": test_accuracy,
+        "refined": np.asarray(refined),
+        "test_predictions": np.asarray(test_predictions),
         "fit_seconds": seconds,
     }
 
 
+def _class_shares_of(y, n_classes) -> list[float]:
+    """Each class's share of the rows of ``y``."""
+    return [float(v) for v in np.bincount(y, minlength=n_classes) / len(y)]
+
+
+def _class_recalls(y_true, hits, n_classes) -> list[float]:
+    """Per class of ``y_true``, the share of its rows where ``hits`` holds (NaN
+    for a class without rows)."""
+    rows = np.bincount(y_true, minlength=n_classes)
+    hit = np.bincount(y_true, weights=hits, minlength=n_classes)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return [float(v) for v in hit / rows]
+
+
 def run_benchmark(
-    dataset: str | BenchmarkData = "digits",
+    dataset: str | BenchmarkData | Sequence[str | BenchmarkData] = "digits",
     noise: Sequence[str | NoiseSetting] = ("symmetric:0.4",),
     methods: Sequence[str] = tuple(METHODS),
     max_epochs: int = 60,
@@ -375,14 +446,17 @@ def run_benchmark(
     label_file=None,
     results_path=None,
     oracle: bool = True,
+    ceiling: bool = False,
+    max_rows: int | None = None,
 ) -> list[MethodResult]:
-    """Run every method on every noise setting and seed.
+    """Run every method on every data set, noise setting and seed.
 
     Parameters
     ----------
-    dataset : str or BenchmarkData, default="digits"
-        An embedded data set name, a table path, ``"cifar10n"`` (with
-        ``data_dir``), or the user's own arrays as a :class:`BenchmarkData`.
+    dataset : str or BenchmarkData, or a sequence of them, default="digits"
+        An embedded data set name, a table path (``"PATH:TARGET"``, or with
+        ``target``), ``"cifar10n"`` (with ``data_dir``), or the user's own
+        arrays as a :class:`BenchmarkData`; several for a suite.
     noise : sequence of str or NoiseSetting, default=("symmetric:0.4",)
         Noise settings: ``"kind:rate"`` injects noise of a kind of
         :data:`sknoisy.noise.NOISE_KINDS` into the training labels;
@@ -394,12 +468,12 @@ def run_benchmark(
     max_epochs : int, default=60
         Training epochs of every method (cleanlab: of each of its fits).
     seeds : sequence of int, default=(0,)
-        One run per seed: split, subset, noise and training all follow it.
+        One run per seed: subsample, split, noise and training all follow it.
     test_size : float, default=0.3
         Fraction of the data held out, with clean labels, for test accuracy
         (ignored where the data have a fixed test set).
     target : str, default=None
-        Target column of a table data set.
+        Target column of a table data set (of every table in ``dataset``).
     device : str, default="cpu"
         Training device.
     method_params : dict, default=None
@@ -424,12 +498,21 @@ def run_benchmark(
         With ``"plain"`` among the methods, also report plain training's best
         epoch on the test set (:data:`ORACLE`), an upper bound no user has: one
         more plain fit, evaluated after every epoch.
+    ceiling : bool, default=False
+        Also train plain training on the true labels (:data:`CEILING`), once per
+        data set and seed: the test accuracy that clean labels would give.
+    max_rows : int, default=None
+        Subsample a data set with more rows (before the split; the training
+        pool where the test set is fixed) to this many, stratified and seeded:
+        every row of a class with fewer than :data:`SMALL_CLASS_ROWS` rows is
+        kept, the other classes share the rest in proportion. None keeps every
+        row.
 
     Returns
     -------
     list of MethodResult
-        One result per method, noise setting and seed (and the oracle's, with
-        ``"plain"``).
+        One result per data set, method, noise setting and seed (and the
+        oracle's, with ``"plain"``; the ceiling's, with ``ceiling``).
     """
     unknown = sorted(set(methods) - set(METHODS))
     if unknown:
@@ -441,60 +524,62 @@ def run_benchmark(
     if "cleanlab" in methods and not cleanlab_available():
         say("cleanlab is not installed (pip install 'sknoisy[cleanlab]'): skipping it.")
         methods = [m for m in methods if m != "cleanlab"]
-    method_params = method_params or {}
-    data = (
-        dataset
-        if isinstance(dataset, BenchmarkData)
-        else load_benchmark_data(dataset, target, data_dir, label_file)
+    datasets = [dataset] if isinstance(dataset, (str, BenchmarkData)) else list(dataset)
+    # Every data set is loaded and checked before any training.
+    loaded = [
+        d
+        if isinstance(d, BenchmarkData)
+        else load_benchmark_data(d, target, data_dir, label_file)
+        for d in datasets
+    ]
+    for data in loaded:
+        for setting in settings:
+            if setting.kind == HUMAN and setting.label_set not in data.noisy_labels:
+                raise ValueError(
+                    f"{data.name}, {setting}: the data have no label set "
+                    f"{setting.label_set!r}; they have "
+                    f"{sorted(data.noisy_labels) or 'none'}."
+                )
+    run = _Run(
+        methods=list(methods),
+        max_epochs=max_epochs,
+        device=device,
+        method_params=method_params or {},
+        say=say,
+        keep_scores=keep_scores,
+        store=ResultStore(results_path),
+        oracle=oracle,
+        ceiling=ceiling,
     )
-    if is_dataset_input(data.X) and "cleanlab" in methods:
-        say("cleanlab needs arrays, not a Dataset: skipping it.")
-        methods = [m for m in methods if m != "cleanlab"]
-    for setting in settings:
-        if setting.kind == HUMAN and setting.label_set not in data.noisy_labels:
-            raise ValueError(
-                f"{setting}: the data have no label set {setting.label_set!r}; "
-                f"they have {sorted(data.noisy_labels) or 'none'}."
-            )
-    store = ResultStore(results_path)
-    warmed = False
     results = []
-    for setting in settings:
-        for seed in seeds:
-            split = _prepare_split(data, setting, seed, test_size, train_size)
-            context = {
-                "data": data.name,
-                "noise": str(setting),
-                "seed": seed,
-                "max_epochs": max_epochs,
-                "test_size": None if data.X_test is not None else test_size,
-                "train_size": train_size,
-                "n_train": len(split.y_true),
-                "device": str(device),
-                "method_params": method_params,
-                "version": __version__,
-                "code": code_fingerprint(),
-            }
-            missing = [
-                m for m in methods if store.get({**context, "method": m}) is None
-            ]
-            if missing and not warmed:
-                _warm_up(split.X_train, split.y_noisy, device)
-                warmed = True
-            results += _run_one(
-                split,
-                setting,
-                seed,
-                methods,
-                max_epochs,
-                device,
-                method_params,
-                say,
-                keep_scores,
-                store,
-                context,
-                oracle,
-            )
+    for data in loaded:
+        data_methods = run.methods
+        if is_dataset_input(data.X) and "cleanlab" in data_methods:
+            say(f"{data.name}: cleanlab needs arrays, not a Dataset: skipping it.")
+            data_methods = [m for m in data_methods if m != "cleanlab"]
+        for setting in settings:
+            for seed in seeds:
+                split = _prepare_split(
+                    data, setting, seed, test_size, train_size, max_rows
+                )
+                if split.pool_note:
+                    say(f"{data.name}, seed {seed}: {split.pool_note}")
+                context = {
+                    "data": data.name,
+                    "noise": str(setting),
+                    "seed": seed,
+                    "max_epochs": max_epochs,
+                    "test_size": None if data.X_test is not None else test_size,
+                    "train_size": train_size,
+                    "n_train": len(split.y_true),
+                    "device": str(device),
+                    "method_params": run.method_params,
+                    "version": __version__,
+                    "code": code_fingerprint(),
+                }
+                if max_rows is not None:  # keys of runs without it stay as they were
+                    context["max_rows"] = max_rows
+                results += run.one(split, setting, seed, data_methods, context)
     return results
 
 
@@ -508,15 +593,26 @@ class _Split:
     flipped: np.ndarray
     X_test: np.ndarray
     y_test: np.ndarray
+    n_classes: int
+    data: str
+    pool_note: str = ""
 
 
-def _prepare_split(data, setting, seed, test_size, train_size) -> _Split:
-    """Split, subset, inject or take the noise, and scale on the training rows."""
+def _prepare_split(data, setting, seed, test_size, train_size, max_rows=None) -> _Split:
+    """Subsample, split, subset, encode on the training rows, and inject or take
+    the noise."""
     classes, y_codes = np.unique(data.y, return_inverse=True)
     rows = np.arange(len(data.y))
+    pool_note = ""
+    if max_rows is not None and len(rows) > max_rows:
+        rows = capped_rows(y_codes, max_rows, seed)
+        pool_note = (
+            f"subsampled to {len(rows)} of {len(y_codes)} rows (stratified, every "
+            f"row of a class under {SMALL_CLASS_ROWS} rows kept)"
+        )
     if data.X_test is None:
         rows, test_rows = train_test_split(
-            rows, test_size=test_size, stratify=y_codes, random_state=seed
+            rows, test_size=test_size, stratify=y_codes[rows], random_state=seed
         )
         X_test, y_test = _take(data.X, test_rows), y_codes[test_rows]
     else:
@@ -527,7 +623,7 @@ def _prepare_split(data, setting, seed, test_size, train_size) -> _Split:
         )
         rows = np.sort(rows)
     X_train, y_train = _take(data.X, rows), y_codes[rows]
-    X_train, X_test = _scale(X_train, X_test)
+    X_train, X_test = _encode(data.encoder, X_train, X_test)
     if setting.kind == HUMAN:
         given = np.asarray(data.noisy_labels[setting.label_set])[rows]
         y_noisy = np.searchsorted(classes, given)
@@ -542,26 +638,88 @@ def _prepare_split(data, setting, seed, test_size, train_size) -> _Split:
         y_noisy, flipped = flip_labels(
             y_train, setting.rate, setting.kind, X=features, random_state=seed
         )
-    return _Split(X_train, y_train, y_noisy, flipped, X_test, y_test)
+    return _Split(
+        X_train,
+        y_train,
+        y_noisy,
+        flipped,
+        X_test,
+        y_test,
+        n_classes=len(classes),
+        data=data.name,
+        pool_note=pool_note,
+    )
+
+
+def capped_rows(y, max_rows: int, seed: int) -> np.ndarray:
+    """Rows of a stratified, seeded subsample of at most about ``max_rows`` rows.
+
+    Every row of a class with fewer than :data:`SMALL_CLASS_ROWS` rows is kept
+    (so that rare classes stay learnable and scorable); the larger classes
+    share what remains of ``max_rows`` in proportion to their sizes.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,)
+        Class codes.
+    max_rows : int
+        The budget.
+    seed : int
+        Seed of the draw.
+
+    Returns
+    -------
+    ndarray
+        The kept rows, sorted.
+    """
+    sizes = np.bincount(y)
+    small = sizes < SMALL_CLASS_ROWS
+    kept = [np.flatnonzero(small[y])]
+    large = np.flatnonzero(~small[y])
+    budget = max_rows - len(kept[0])
+    if len(large) and budget > 0:
+        if budget >= len(large):
+            kept.append(large)
+        else:
+            drawn, _ = train_test_split(
+                large, train_size=budget, stratify=y[large], random_state=seed
+            )
+            kept.append(drawn)
+    return np.sort(np.concatenate(kept))
 
 
 def _take(X, rows):
-    """Rows of an array, or a ``Subset`` of a Dataset (nothing is read)."""
+    """Rows of an array or a DataFrame, or a ``Subset`` of a Dataset (nothing is
+    read)."""
     if is_dataset_input(X):
         return Subset(X, np.asarray(rows).tolist())
+    if hasattr(X, "iloc"):
+        return X.iloc[rows]
     return X[rows]
 
 
-def _scale(X_train, X_test):
-    """Standardise table features by the training rows' statistics.
+def _encode(encoder, X_train, X_test):
+    """Encode table features by the training rows only: ``encoder`` (cloned,
+    fitted on ``X_train``), or else a standard scaling of each column.
 
     Images stay pixel values: the estimators standardise their channels
     themselves, after augmentation (``normalize_images``).
     """
+    if encoder is not None:
+        fitted = clone(encoder).fit(X_train)
+        return (
+            fitted.transform(X_train).astype(np.float32),
+            fitted.transform(X_test).astype(np.float32),
+        )
     if is_dataset_input(X_train) or X_train.ndim == 4:
         return X_train, X_test
     scaler = StandardScaler().fit(X_train)
     return scaler.transform(X_train), scaler.transform(X_test)
+
+
+def _storable(extra: dict) -> dict:
+    """The scalars and lists of ``extra`` (per-row arrays, e.g. scores, stay out)."""
+    return {k: v for k, v in extra.items() if np.isscalar(v) or isinstance(v, list)}
 
 
 class ResultStore:
@@ -626,7 +784,7 @@ class ResultStore:
             The result to store.
         """
         record = asdict(result)
-        record["extra"] = {k: v for k, v in result.extra.items() if np.isscalar(v)}
+        record["extra"] = _storable(result.extra)
         key = self.key(context)
         self.rows[key] = record
         if self.path is None:
@@ -640,94 +798,196 @@ class ResultStore:
             handle.flush()
 
 
-def _warm_up(X, y, device) -> None:
-    """One untimed epoch, so that torch's first-call costs hit no method's time."""
-    n_rows = min(len(X), 256)
-    with warnings.catch_warnings():  # one epoch on 256 rows: its verdicts mean nothing
-        warnings.simplefilter("ignore")
-        CrossEntropyClassifier(max_epochs=1, device=device, random_state=0).fit(
-            _take(X, np.arange(n_rows)), y[:n_rows]
+@dataclass
+class _Run:
+    """What every fit of one benchmark run shares, and the fits of one split."""
+
+    methods: list
+    max_epochs: int
+    device: str
+    method_params: dict
+    say: Callable[[str], None]
+    keep_scores: bool
+    store: ResultStore
+    oracle: bool
+    ceiling: bool
+    warmed: bool = False
+
+    def common(self, seed) -> dict:
+        # torch's threads for every method: a fit-time comparison, like a user's
+        # own torch loop (a seeded fit's default would pin one thread).
+        return {
+            "max_epochs": self.max_epochs,
+            "random_state": seed,
+            "device": self.device,
+            "n_threads": None,
+        }
+
+    def one(self, split, setting, seed, methods, context) -> list[MethodResult]:
+        """Every method's result on one split: stored, or trained now."""
+        where = f"[{split.data} {setting} seed {seed}]"
+        rows = []
+        for method in methods:
+            stored = self.store.get({**context, "method": method})
+            if stored is not None:
+                self.say(f"{where} {method}: done before, from the results")
+                rows.append(stored)
+                continue
+            self._warm_up(split)
+            self.say(f"{where} {method}: training ...")
+            result = self._train(method, split, setting, seed)
+            self.store.put({**context, "method": method}, result)
+            rows.append(result)
+            self.say(f"{where} {method}: done in {result.fit_seconds:.1f} s")
+        if "plain" in methods and self.oracle:
+            rows.append(
+                self._stored_or(
+                    {**context, "method": ORACLE},
+                    split,
+                    lambda: self._plain_best_epoch(split, setting, seed, where),
+                )
+            )
+        if self.ceiling:
+            # The true labels do not depend on the noise: one fit per split.
+            ceiling_context = {**context, "method": CEILING, "noise": None}
+            best = self._stored_or(
+                ceiling_context,
+                split,
+                lambda: self._ceiling(split, setting, seed, where),
+            )
+            rows.append(replace(best, noise=str(setting)))
+        plain_seconds = next((r.fit_seconds for r in rows if r.method == "plain"), None)
+        for row in rows:
+            row.data = split.data
+            if plain_seconds and not np.isnan(row.fit_seconds):
+                row.time_vs_plain = row.fit_seconds / plain_seconds
+        return rows
+
+    def _stored_or(self, context, split, train) -> MethodResult:
+        stored = self.store.get(context)
+        if stored is None:
+            self._warm_up(split)
+            stored = train()
+            self.store.put(context, stored)
+        return stored
+
+    def _warm_up(self, split) -> None:
+        """One untimed epoch before the first timed fit, so that torch's
+        first-call costs hit no method's time."""
+        if self.warmed:
+            return
+        self.warmed = True
+        n_rows = min(len(split.y_noisy), 256)
+        with warnings.catch_warnings():  # one epoch on 256 rows: verdicts mean nothing
+            warnings.simplefilter("ignore")
+            CrossEntropyClassifier(
+                max_epochs=1, device=self.device, random_state=0
+            ).fit(_take(split.X_train, np.arange(n_rows)), split.y_noisy[:n_rows])
+
+    def _estimator(self, method, seed, **params):
+        return make_estimator(
+            method,
+            **self.common(seed),
+            **self.method_params.get(method, {}),
+            **params,
         )
 
-
-def _run_one(
-    split,
-    setting,
-    seed,
-    methods,
-    max_epochs,
-    device,
-    method_params,
-    say,
-    keep_scores,
-    store,
-    context,
-    oracle,
-) -> list[MethodResult]:
-    flipped = split.flipped
-    # torch's threads for every method: a fit-time comparison, like a user's own
-    # torch loop (a seeded fit's default would pin one thread).
-    common = {
-        "max_epochs": max_epochs,
-        "random_state": seed,
-        "device": device,
-        "n_threads": None,
-    }
-    rows = []
-    for method in methods:
-        stored = store.get({**context, "method": method})
-        if stored is not None:
-            say(f"[{setting} seed {seed}] {method}: done before, from the results")
-            rows.append(stored)
-            continue
-        say(f"[{setting} seed {seed}] {method}: training ...")
+    def _train(self, method, split, setting, seed) -> MethodResult:
         if method == "cleanlab":
-            plain = make_estimator("plain", **common, **method_params.get("plain", {}))
-            raw = _cleanlab_result(plain, split, seed)
+            raw = _cleanlab_result(self._estimator("plain", seed), split, seed)
         else:
-            estimator = make_estimator(
-                method, **common, **method_params.get(method, {})
-            )
-            raw = _sknoisy_result(method, estimator, split)
+            raw = _sknoisy_result(method, self._estimator(method, seed), split)
+        flipped, flagged = split.flipped, raw["flagged"]
         report = detection_report(flipped, raw["scores"])
-        precision, recall = _flag_precision_recall(flipped, raw["flagged"])
+        precision, recall = _flag_precision_recall(flipped, flagged)
+        n_classes = split.n_classes
         extra = {
-            "flagged": int(raw["flagged"].sum()),
+            "flagged": int(flagged.sum()),
             "flipped": int(flipped.sum()),
-            "found": int(np.sum(raw["flagged"] & flipped)),
+            "found": int(np.sum(flagged & flipped)),
+            "class_test_share": _class_shares_of(split.y_test, n_classes),
+            "class_test_recall": _class_recalls(
+                split.y_test, raw["test_predictions"] == split.y_test, n_classes
+            ),
+            "class_flag_recall": _class_recalls(
+                split.y_true[flipped], flagged[flipped], n_classes
+            ),
+            "class_clean_flagged": _class_recalls(
+                split.y_true[~flipped], flagged[~flipped], n_classes
+            ),
         }
-        if keep_scores:
+        if self.keep_scores:
             extra.update(scores=raw["scores"], flipped_mask=flipped)
-        result = MethodResult(
+        return MethodResult(
             method=method,
             noise=str(setting),
             seed=seed,
-            test_accuracy=raw["test_accuracy"],
+            test_accuracy=float(np.mean(raw["test_predictions"] == split.y_test)),
             auroc=report["auroc"],
             auprc=report["auprc"],
             precision=precision,
             recall=recall,
-            refined_accuracy=raw["refined_accuracy"],
+            refined_accuracy=refined_label_accuracy(split.y_true, raw["refined"]),
             fit_seconds=raw["fit_seconds"],
             extra=extra,
         )
-        store.put({**context, "method": method}, result)
-        rows.append(result)
-        say(f"[{setting} seed {seed}] {method}: done in {raw['fit_seconds']:.1f} s")
-    if "plain" in methods and oracle:
-        oracle_context = {**context, "method": ORACLE}
-        best_epoch = store.get(oracle_context)
-        if best_epoch is None:
-            best_epoch = _plain_best_epoch(
-                split, setting, seed, common, method_params, say
-            )
-            store.put(oracle_context, best_epoch)
-        rows.append(best_epoch)
-    plain_seconds = next((r.fit_seconds for r in rows if r.method == "plain"), None)
-    for row in rows:
-        if plain_seconds and not np.isnan(row.fit_seconds):
-            row.time_vs_plain = row.fit_seconds / plain_seconds
-    return rows
+
+    def _plain_best_epoch(self, split, setting, seed, where) -> MethodResult:
+        self.say(f"{where} plain, evaluated every epoch (oracle) ...")
+        oracle = _EpochOracle(
+            split.X_train, split.y_noisy, split.flipped, split.X_test, split.y_test
+        )
+        estimator = self._estimator("plain", seed, callbacks=[oracle])
+        estimator.fit(split.X_train, split.y_noisy)
+        history = estimator.net_.history
+        accuracy = np.asarray(history[:, "oracle_test_accuracy"])
+        best = int(np.argmax(accuracy))
+        return _reference_result(
+            ORACLE,
+            setting,
+            seed,
+            test_accuracy=float(accuracy[best]),
+            auroc=float(history[best, "oracle_auroc"]),
+            extra={"best_epoch": best + 1},
+        )
+
+    def _ceiling(self, split, setting, seed, where) -> MethodResult:
+        self.say(f"{where} plain on the true labels (ceiling) ...")
+        estimator = self._estimator("plain", seed)
+        estimator.fit(split.X_train, split.y_true)
+        predictions = estimator.predict(split.X_test)
+        return _reference_result(
+            CEILING,
+            setting,
+            seed,
+            test_accuracy=float(np.mean(predictions == split.y_test)),
+            extra={
+                "class_test_share": _class_shares_of(split.y_test, split.n_classes),
+                "class_test_recall": _class_recalls(
+                    split.y_test, predictions == split.y_test, split.n_classes
+                ),
+            },
+        )
+
+
+def _reference_result(
+    method, setting, seed, test_accuracy, auroc=float("nan"), extra=None
+):
+    """A reference's result: test accuracy (and AUROC), no flags or timing."""
+    nan = float("nan")
+    return MethodResult(
+        method=method,
+        noise=str(setting),
+        seed=seed,
+        test_accuracy=test_accuracy,
+        auroc=auroc,
+        auprc=nan,
+        precision=nan,
+        recall=nan,
+        refined_accuracy=nan,
+        fit_seconds=nan,
+        extra=extra or {},
+    )
 
 
 def _flag_precision_recall(flipped, flagged) -> tuple[float, float]:
@@ -737,36 +997,9 @@ def _flag_precision_recall(flipped, flagged) -> tuple[float, float]:
     return float(precision), float(recall)
 
 
-def _plain_best_epoch(split, setting, seed, common, method_params, say):
-    say(f"[{setting} seed {seed}] plain, evaluated every epoch (oracle) ...")
-    oracle = _EpochOracle(
-        split.X_train, split.y_noisy, split.flipped, split.X_test, split.y_test
-    )
-    estimator = make_estimator(
-        "plain", **common, **method_params.get("plain", {}), callbacks=[oracle]
-    )
-    estimator.fit(split.X_train, split.y_noisy)
-    history = estimator.net_.history
-    accuracy = np.asarray(history[:, "oracle_test_accuracy"])
-    best = int(np.argmax(accuracy))
-    return MethodResult(
-        method=ORACLE,
-        noise=str(setting),
-        seed=seed,
-        test_accuracy=float(accuracy[best]),
-        auroc=float(history[best, "oracle_auroc"]),
-        auprc=float("nan"),
-        precision=float("nan"),
-        recall=float("nan"),
-        refined_accuracy=float("nan"),
-        fit_seconds=float("nan"),
-        extra={"best_epoch": best + 1},
-    )
-
-
 # -- reporting ------------------------------------------------------------------
 def summarise(results: Sequence[MethodResult]) -> list[dict]:
-    """Average the results over seeds, per noise setting and method.
+    """Average the results over seeds, per data set, noise setting and method.
 
     Parameters
     ----------
@@ -776,15 +1009,21 @@ def summarise(results: Sequence[MethodResult]) -> list[dict]:
     Returns
     -------
     list of dict
-        Per noise setting and method: ``noise``, ``method``, ``seeds``, and each
-        of ``RESULT_COLUMNS`` with its standard deviation (``<column>_std``).
+        Per data set, noise setting and method: ``data``, ``noise``,
+        ``method``, ``seeds``, and each of ``RESULT_COLUMNS`` with its standard
+        deviation (``<column>_std``).
     """
-    groups: dict[tuple[str, str], list[MethodResult]] = {}
+    groups: dict[tuple[str, str, str], list[MethodResult]] = {}
     for row in results:
-        groups.setdefault((row.noise, row.method), []).append(row)
+        groups.setdefault((row.data, row.noise, row.method), []).append(row)
     summary = []
-    for (noise_setting, method), rows in groups.items():
-        entry = {"noise": noise_setting, "method": method, "seeds": len(rows)}
+    for (data, noise_setting, method), rows in groups.items():
+        entry = {
+            "data": data,
+            "noise": noise_setting,
+            "method": method,
+            "seeds": len(rows),
+        }
         for column in RESULT_COLUMNS:
             values = np.array([getattr(r, column) for r in rows], dtype=float)
             finite = values[~np.isnan(values)]
@@ -804,6 +1043,7 @@ TABLE_HEADERS = {
     "auprc": "AUPRC",
     "precision": "prec",
     "recall": "recall",
+    "f1": "F1",
     "refined_accuracy": "refined acc",
     "fit_seconds": "fit s",
     "time_vs_plain": "x plain",
@@ -832,11 +1072,14 @@ def format_table(summary: Sequence[dict]) -> str:
     Returns
     -------
     str
-        The table, one line per noise setting and method.
+        The table, one line per noise setting and method (and data set, where
+        there are several).
     """
-    headers = ["noise", "method", *(TABLE_HEADERS[c] for c in RESULT_COLUMNS)]
+    several = len({entry.get("data", "") for entry in summary}) > 1
+    keys = ["data", "noise", "method"] if several else ["noise", "method"]
+    headers = [*keys, *(TABLE_HEADERS[c] for c in RESULT_COLUMNS)]
     lines = [
-        [entry["noise"], entry["method"]]
+        [data_label(entry[k]) if k == "data" else entry[k] for k in keys]
         + [
             _format_cell(c, entry[c], entry[c + "_std"], entry["seeds"])
             for c in RESULT_COLUMNS
@@ -848,6 +1091,232 @@ def format_table(summary: Sequence[dict]) -> str:
     out = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)), rule]
     out += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in lines]
     return "\n".join(out)
+
+
+COMPARED_METRICS = {
+    "cleanlab": ("test_accuracy", "auroc", "f1"),
+    ORACLE: ("test_accuracy", "auroc"),
+}
+"""The metrics :func:`compare` sets each method against each reference on."""
+
+TARGET_MARGINS = {
+    ("cleanlab", "test_accuracy"): 0.005,
+    ("cleanlab", "auroc"): 0.0,
+    ("cleanlab", "f1"): 0.0,
+    (ORACLE, "test_accuracy"): 0.01,
+}
+"""How far below a reference a method's mean may fall and still meet its target."""
+
+
+def compare(
+    results: Sequence[MethodResult],
+    methods: Sequence[str] = ("wrong-event", "alr"),
+    references: Sequence[str] = ("cleanlab", ORACLE),
+) -> list[dict]:
+    """Set each method against each reference, cell by cell.
+
+    A cell is one data set and one noise setting. Per seed the method's figure
+    is paired with the reference's; the cell's difference is the mean over the
+    seeds, *won* if it exceeds its standard error (the standard deviation of
+    the paired differences over the square root of their number), *lost* if
+    it is below minus that, *tied* otherwise (with one seed: only an exact
+    tie). Targets (:data:`TARGET_MARGINS`) allow a margin below the reference.
+
+    Parameters
+    ----------
+    results : sequence of MethodResult
+        What :func:`run_benchmark` returned.
+    methods : sequence of str, default=("wrong-event", "alr")
+        The methods to judge.
+    references : sequence of str, default=("cleanlab", ORACLE)
+        What they are judged against (metrics per reference:
+        :data:`COMPARED_METRICS`).
+
+    Returns
+    -------
+    list of dict
+        Per cell, method, reference and metric: ``data``, ``noise``,
+        ``method``, ``reference``, ``metric``, ``difference``, ``stderr``,
+        ``seeds``, ``outcome`` (``"won"``, ``"tied"`` or ``"lost"``) and
+        ``target_met`` (None where the pair has no target).
+    """
+    by_key = {(r.data, r.noise, r.method, r.seed): r for r in results}
+    cells = dict.fromkeys((r.data, r.noise) for r in results)
+    seeds = sorted({r.seed for r in results})
+    rows = []
+    for data, noise_setting in cells:
+        for method in methods:
+            for reference in references:
+                pairs = [
+                    (
+                        by_key.get((data, noise_setting, method, seed)),
+                        by_key.get((data, noise_setting, reference, seed)),
+                    )
+                    for seed in seeds
+                ]
+                pairs = [(m, r) for m, r in pairs if m is not None and r is not None]
+                if not pairs:
+                    continue
+                for metric in COMPARED_METRICS.get(reference, ("test_accuracy",)):
+                    diffs = np.array(
+                        [getattr(m, metric) - getattr(r, metric) for m, r in pairs]
+                    )
+                    diffs = diffs[~np.isnan(diffs)]
+                    if not len(diffs):
+                        continue
+                    difference = float(diffs.mean())
+                    stderr = (
+                        float(diffs.std(ddof=1) / np.sqrt(len(diffs)))
+                        if len(diffs) > 1
+                        else 0.0
+                    )
+                    outcome = (
+                        "won"
+                        if difference > stderr
+                        else "lost"
+                        if difference < -stderr
+                        else "tied"
+                    )
+                    margin = TARGET_MARGINS.get((reference, metric))
+                    rows.append(
+                        {
+                            "data": data,
+                            "noise": noise_setting,
+                            "method": method,
+                            "reference": reference,
+                            "metric": metric,
+                            "difference": difference,
+                            "stderr": stderr,
+                            "seeds": len(diffs),
+                            "outcome": outcome,
+                            "target_met": None
+                            if margin is None
+                            else bool(difference >= -margin - 1e-12),
+                        }
+                    )
+    return rows
+
+
+def format_comparison(comparison: Sequence[dict]) -> str:
+    """Count the cells won, tied and lost, and list the cells that miss a target.
+
+    Parameters
+    ----------
+    comparison : sequence of dict
+        What :func:`compare` returned.
+
+    Returns
+    -------
+    str
+        One line per method, reference and metric (won / tied / lost, targets
+        met), then one line per missed target.
+    """
+    groups: dict[tuple, list[dict]] = {}
+    for row in comparison:
+        groups.setdefault((row["method"], row["reference"], row["metric"]), []).append(
+            row
+        )
+    headers = ["method", "vs", "metric", "won", "tied", "lost", "target met"]
+    lines = []
+    for (method, reference, metric), rows in groups.items():
+        outcomes = [row["outcome"] for row in rows]
+        judged = [row["target_met"] for row in rows if row["target_met"] is not None]
+        margin = TARGET_MARGINS.get((reference, metric))
+        lines.append(
+            [
+                method,
+                reference,
+                TABLE_HEADERS[metric],
+                str(outcomes.count("won")),
+                str(outcomes.count("tied")),
+                str(outcomes.count("lost")),
+                f"{sum(judged)}/{len(judged)} (>= {'-' if margin else ''}{margin:g})"
+                if judged
+                else "-",
+            ]
+        )
+    widths = [max(len(h), *(len(r[i]) for r in lines)) for i, h in enumerate(headers)]
+    out = ["  ".join(h.ljust(w) for h, w in zip(headers, widths))]
+    out.append("  ".join("-" * w for w in widths))
+    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in lines]
+    missed = [row for row in comparison if row["target_met"] is False]
+    if missed:
+        out.append("")
+        out.append("Targets missed (method - reference, mean over seeds ± stderr):")
+        for row in missed:
+            out.append(
+                f"  {data_label(row['data'])}, {row['noise']}: {row['method']} "
+                f"{TABLE_HEADERS[row['metric']]} {row['difference']:+.3f}"
+                f"±{row['stderr']:.3f} vs {row['reference']}"
+            )
+    return "\n".join(out)
+
+
+def format_class_recalls(results: Sequence[MethodResult], max_share=0.05) -> str:
+    """Per-class figures of the data sets with a rare class, mean over seeds.
+
+    For each data set whose smallest class holds under ``max_share`` of its
+    test rows: per noise setting and method, each true class's test recall,
+    and the shares of its wrong labels flagged and of its right labels
+    flagged (a class lost to the flags shows as a high share of right labels
+    flagged).
+
+    Parameters
+    ----------
+    results : sequence of MethodResult
+        What :func:`run_benchmark` returned.
+    max_share : float, default=0.05
+        A class under this share of the rows is rare.
+
+    Returns
+    -------
+    str
+        The tables, or an empty string when no data set has a rare class.
+    """
+    out = []
+    groups: dict[tuple, list[MethodResult]] = {}
+    for row in results:
+        if "class_test_recall" in row.extra:
+            groups.setdefault((row.data, row.noise, row.method), []).append(row)
+    for data in dict.fromkeys(key[0] for key in groups):
+        shares = _class_shares(data, results)
+        if shares is None or shares.min() >= max_share:
+            continue
+        out.append(
+            f"{data_label(data)}: per true class (test share "
+            + ", ".join(f"{v:.3%}" for v in shares)
+            + ")"
+        )
+        for (d, noise_setting, method), rows in groups.items():
+            if d != data:
+                continue
+            for figure, label in (
+                ("class_test_recall", "test recall"),
+                ("class_flag_recall", "wrong labels flagged"),
+                ("class_clean_flagged", "right labels flagged"),
+            ):
+                values = [r.extra[figure] for r in rows if figure in r.extra]
+                if not values:
+                    continue
+                mean = np.nanmean(np.array(values, dtype=float), axis=0)
+                cells = " ".join("   -" if np.isnan(v) else f"{v:4.2f}" for v in mean)
+                out.append(f"  {noise_setting:<16} {method:<30} {label:<21} {cells}")
+    return "\n".join(out)
+
+
+def _class_shares(data, results):
+    """Each class's share of the test rows, from a result's stored test recall
+    counts (the ceiling's or the first one's)."""
+    for row in results:
+        if row.data == data and "class_test_share" in row.extra:
+            return np.asarray(row.extra["class_test_share"], dtype=float)
+    return None
+
+
+def data_label(name: str) -> str:
+    """A data set's name as tables show it: a table file by its file name."""
+    path, sep, target = name.rpartition(":")
+    return f"{Path(path).name}:{target}" if sep and "/" in path else name
 
 
 def to_json(results: Sequence[MethodResult], summary: Sequence[dict]) -> str:
@@ -868,7 +1337,7 @@ def to_json(results: Sequence[MethodResult], summary: Sequence[dict]) -> str:
     rows = []
     for row in results:
         record = asdict(row)
-        record["extra"] = {k: v for k, v in row.extra.items() if np.isscalar(v)}
+        record["extra"] = _storable(row.extra)
         rows.append(record)
     return json.dumps(
         {"results": rows, "summary": list(summary)}, indent=2, allow_nan=True
@@ -888,7 +1357,7 @@ def write_csv(summary: Sequence[dict], path) -> None:
     import csv
 
     fields = (
-        ["noise", "method", "seeds"]
+        ["data", "noise", "method", "seeds"]
         + [name for column in RESULT_COLUMNS for name in (column, column + "_std")]
         + ["best_epoch"]
     )

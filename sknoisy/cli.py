@@ -22,6 +22,9 @@ from . import __version__
 from ._html_report import N_SUSPECTS, render_audit_page
 from ._runtime import check_device
 from .benchmark import (
+    compare,
+    format_class_recalls,
+    format_comparison,
     format_table,
     plot_scores,
     run_benchmark,
@@ -101,6 +104,8 @@ def _benchmark(args) -> int:
     )
     results = run_benchmark(
         dataset=args.dataset,
+        max_rows=args.max_rows,
+        ceiling=args.ceiling,
         method_params=method_params,
         target=args.target,
         noise=args.noise,
@@ -118,6 +123,14 @@ def _benchmark(args) -> int:
     )
     summary = summarise(results)
     print(format_table(summary))
+    comparison = compare(results)
+    if comparison:
+        print()
+        print(format_comparison(comparison))
+    per_class = format_class_recalls(results)
+    if per_class:
+        print()
+        print(per_class)
     if args.json:
         _write_atomically(args.json, to_json(results, summary))
     if args.csv:
@@ -647,9 +660,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument(
         "--dataset",
-        default="digits",
-        help="digits, breast_cancer, wine, iris, a CSV/Parquet path, or cifar10n "
-        "(with --data-dir)",
+        nargs="+",
+        default=["digits"],
+        help="one or more (a suite): digits, breast_cancer, wine, iris, a "
+        "CSV/Parquet path (PATH:TARGET, or with --target), or cifar10n (with "
+        "--data-dir)",
+    )
+    bench.add_argument(
+        "--max-rows",
+        type=_positive_int,
+        help="subsample a larger data set to this many rows, stratified and "
+        "seeded, every row of a class under 1,000 rows kept (default: every row)",
+    )
+    bench.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="also train plain training on the true labels, once per data set and "
+        "seed: the test accuracy clean labels would give",
     )
     bench.add_argument(
         "--data-dir",

@@ -195,10 +195,10 @@ def _is_unique_text(values) -> bool:
 def table_features(frame, target: str):
     """Split a table into model-ready features and labels.
 
-    The feature columns are those :func:`feature_columns` keeps. Numeric
-    columns are median-imputed and standardised; every other column (strings,
-    categories, booleans) is most-frequent-imputed and one-hot encoded. Rows
-    without a label are set aside.
+    The feature columns are those :func:`feature_columns` keeps, encoded by
+    :func:`table_encoder` fitted on every labelled row (for an audit, which has
+    no held-out rows; a benchmark fits the encoder on its training split only).
+    Rows without a label are set aside.
 
     Parameters
     ----------
@@ -215,6 +215,36 @@ def table_features(frame, target: str):
         Their labels.
     rows : ndarray of shape (n_labelled,)
         Positions in ``frame`` of the labelled rows.
+    """
+    features, y, rows, encoder = table_encoder(frame, target)
+    return encoder.fit_transform(features).astype(np.float32), y, rows
+
+
+def table_encoder(frame, target: str):
+    """A table's raw feature columns and labels, with an unfitted encoder for them.
+
+    Numeric columns are median-imputed and standardised; every other column
+    (strings, categories, booleans) is most-frequent-imputed and one-hot
+    encoded (categories unseen in the fit encode as all zeros). Fit the encoder
+    on training rows only where some rows are held out.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table, with the label column among its columns.
+    target : str
+        The label column.
+
+    Returns
+    -------
+    features : pandas.DataFrame of shape (n_labelled, n_kept_columns)
+        The kept feature columns of the labelled rows, missing cells as NaN.
+    y : ndarray of shape (n_labelled,)
+        Their labels.
+    rows : ndarray of shape (n_labelled,)
+        Positions in ``frame`` of the labelled rows.
+    encoder : sklearn.compose.ColumnTransformer
+        Unfitted; its output is the model-ready features (cast to float32).
     """
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
@@ -262,11 +292,10 @@ def table_features(frame, target: str):
     # Missing cells as NaN, whatever marks them (None, pd.NA): older pandas
     # and scikit-learn would encode None as a category of its own.
     features[other] = features[other].where(features[other].notna(), np.nan)
-    X = encoder.fit_transform(features).astype(np.float32)
     y = frame[target].to_numpy()[rows]
     if y.dtype == object:  # e.g. booleans read with blank cells: one type again
         y = np.asarray(y.tolist())
-    return X, y, rows
+    return features, y, rows, encoder
 
 
 def _holds_nested_values(column) -> bool:

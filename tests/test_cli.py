@@ -53,7 +53,7 @@ def test_demo_shows_progress_and_trains_only_what_it_reports(monkeypatch, capsys
     def no_oracle(*args, **kwargs):
         raise AssertionError("the demo trained the per-epoch oracle it never shows")
 
-    monkeypatch.setattr(sknoisy.benchmark, "_plain_best_epoch", no_oracle)
+    monkeypatch.setattr(sknoisy.benchmark._Run, "_plain_best_epoch", no_oracle)
     assert main(["demo", "--epochs", "3", "--rate", "0.3"]) == 0
     progress = capsys.readouterr().err.splitlines()
     # Standard error is not a terminal here: one line per epoch and method.
@@ -113,7 +113,7 @@ def test_benchmark_end_to_end_tiny(tmp_path):
     methods = {row["method"] for row in data["results"]}
     assert {"plain", "wrong-event", "alr", "cleanlab"} <= methods
     assert len(data["results"]) == 2 * 2 * 5
-    assert table.read_text().startswith("noise,method,seeds")
+    assert table.read_text().startswith("data,noise,method,seeds")
     assert plot.stat().st_size > 10_000
     assert "training" in result.stderr, "progress lines"
 
