@@ -127,15 +127,20 @@ class PredictionChangeTracker:
 
     def __init__(self, targets: torch.Tensor, min_accuracy: float | None = None):
         self.targets = targets
-        self.bar = (
-            fitted_bar(targets.cpu().numpy()) if min_accuracy is None else min_accuracy
-        )
+        given = targets.cpu().numpy()
+        self.bar = fitted_bar(given) if min_accuracy is None else min_accuracy
+        counts = np.bincount(given) if len(given) else np.ones(1)
+        # A constant predictor's accuracy (capped by an explicit bar).
+        self.constant = float(counts.max() / counts.sum())
+        if min_accuracy is not None:
+            self.constant = min(self.constant, min_accuracy)
         self.n_classes = int(targets.max()) + 1 if len(targets) else 0
         self.previous = torch.full_like(targets, -1, dtype=torch.long)
         self.current = self.previous.clone()
         self.epochs = 0
         self.changes: list[int] = []
         self.fitted: list[bool] = []
+        self.beats_constant: list[bool] = []
 
     def update(self, rows: torch.Tensor, predictions: torch.Tensor) -> None:
         """Record one batch's online predictions (no host synchronisation)."""
@@ -163,6 +168,8 @@ class PredictionChangeTracker:
             class_hits = np.asarray(figures[1 : 1 + self.n_classes])
             class_seen = np.asarray(figures[1 + self.n_classes :])
             self.fitted.append(self._fits(class_hits, class_seen))
+            accuracy = class_hits.sum() / max(class_seen.sum(), 1)
+            self.beats_constant.append(bool(accuracy > self.constant))
         self.previous.copy_(self.current)
         return change
 
@@ -208,7 +215,8 @@ class LabelWavePhase:
         ``snapshot() -> state``, a copy of the model; called after every epoch
         until the minimum is found, so that the model of the minimum is kept as
         ``minimum_state`` (detection is incremental: the minimum is always the
-        epoch before the one that reveals it).
+        epoch before the one that reveals it), and the model of the epoch with
+        the fewest changes so far as ``fewest_state``.
 
     Attributes
     ----------
@@ -216,6 +224,12 @@ class LabelWavePhase:
         The epoch of the first local minimum, once detected.
     minimum_state : object or None
         ``snapshot()`` of the model at ``minimum_epoch``.
+    fewest_epoch : int or None
+        Until the minimum is detected, the epoch with the fewest prediction
+        changes so far (the later one of a tie) among those whose online
+        accuracy beats always predicting the most frequent given class.
+    fewest_state : object or None
+        ``snapshot()`` of the model at ``fewest_epoch``.
     end_epoch : int or None
         The epoch the phase ended with; None while it runs.
     """
@@ -236,6 +250,9 @@ class LabelWavePhase:
         self.snapshot = snapshot
         self.minimum_epoch = None
         self.minimum_state = None
+        self.fewest_epoch = None
+        self.fewest_state = None
+        self._fewest_changes = None
         self.end_epoch = 0 if length == 0 else None
         self._candidate = None
 
@@ -251,15 +268,51 @@ class LabelWavePhase:
     def close_epoch(self, history) -> None:
         """End an epoch of the phase: record PC, look for the minimum, maybe end."""
         epoch = len(history)
-        history.record("prediction_changes", self.tracker.end_epoch())
+        changes = self.tracker.end_epoch()
+        history.record("prediction_changes", changes)
         if self.minimum_epoch is None:
             self.minimum_epoch = self.tracker.label_wave_epoch(self.window)
             if self.snapshot is not None:
                 if self.minimum_epoch is None:
                     self._candidate = self.snapshot()
+                    if (
+                        changes is not None
+                        and self.tracker.beats_constant[-1]
+                        and (
+                            self._fewest_changes is None
+                            or changes <= self._fewest_changes
+                        )
+                    ):
+                        self._fewest_changes = changes
+                        self.fewest_epoch, self.fewest_state = epoch, self._candidate
                 else:
                     self.minimum_state, self._candidate = self._candidate, None
+                    self.fewest_epoch = self.fewest_state = None
         found = self.end_at_minimum and self.minimum_epoch is not None
         if epoch >= self.length or found:
             self.end_epoch = epoch
             self._candidate = None
+
+    def base(self) -> tuple[int, object]:
+        """The epoch to keep, and its model: ``(epoch, state)``.
+
+        The first local minimum (:func:`first_local_minimum`) when one was
+        found; otherwise the epoch with the fewest prediction changes among
+        those that beat a constant predictor (``fewest_epoch``), which is the
+        last one where PC kept falling (``state`` None: the model as it is).
+        PC that fell and then rose for good without the gates ever opening
+        (memorisation under heavy noise: on two classes with 40% symmetric
+        noise an unmemorised network's online accuracy stays under
+        :func:`fitted_bar`) keeps its lowest point, not the memorised last
+        epoch.
+        """
+        if self.minimum_epoch is not None:
+            return self.minimum_epoch, self.minimum_state
+        last = self.end_epoch if self.end_epoch is not None else self.tracker.epochs
+        if self.fewest_epoch is None or self.fewest_epoch >= last:
+            return last, None
+        return self.fewest_epoch, self.fewest_state
+
+    def release(self) -> None:
+        """Drop the kept models (once the base is restored)."""
+        self.minimum_state = self.fewest_state = self._candidate = None

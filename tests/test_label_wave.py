@@ -108,6 +108,24 @@ def test_phase_can_end_at_the_minimum_or_not_at_all():
     assert not LabelWavePhase(targets, length=0).running, "no phase at all"
 
 
+def test_without_a_minimum_the_base_is_the_epoch_of_fewest_changes():
+    # PC never falls to half its peak (the gates never open), and rises after
+    # epoch 3: memorisation. The base is epoch 3, not the memorised last one.
+    phase, _ = phase_run([30, 25, 40, 50, 45], length=6)
+    assert phase.minimum_epoch is None
+    # Snapshots after epochs 1, 2, 3, ... are 0, 1, 2, ...: epoch 3's is 2.
+    assert phase.base() == (3, 2)
+    phase, _ = phase_run([30, 25, 25, 50], length=5)
+    assert phase.base() == (4, 3), "a tie keeps the later, more trained epoch"
+    phase, _ = phase_run([30, 20, 10, 5], length=5)
+    assert phase.base() == (5, None), "PC kept falling: the model as it is"
+    phase, _ = phase_run([30, 10, 5, 8, 2], length=6)
+    assert phase.base() == (4, 3), "a minimum found wins"
+    assert phase.fewest_state is None
+    phase.release()
+    assert phase.minimum_state is None
+
+
 def test_fitted_bar_closes_a_third_of_the_gap_above_the_majority_class():
     assert fitted_bar(np.repeat([0, 1, 2], 10)) == pytest.approx(1 / 3 + 2 / 9)
     assert fitted_bar(np.repeat(np.arange(10), 5)) == pytest.approx(0.4)

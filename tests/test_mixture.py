@@ -208,3 +208,23 @@ def test_rows_wrong_in_every_pass_are_never_more_likely_clean():
         _non_increasing(rise, median=2),
         [1.0, 1.0, 1.0, 0.9, 0.4, 0.1, 0.07, 0.07, 0.07],
     )
+
+
+def test_a_class_wrong_in_every_row_is_unlearnt_but_a_flooded_one_is_not():
+    # Class 0 is learnt (counts 0-5 of 40 passes). Class 1: every row wrong in
+    # most passes, a class the network has not learnt yet: called clean. Class
+    # 2: 95% of its rows always wrong (a rare class flooded by symmetric noise)
+    # but its own rows learnt: its labels are scored, the flooded ones noisy.
+    rng = np.random.default_rng(0)
+    learnt = rng.integers(0, 6, 200)
+    unlearnt = rng.integers(30, 41, 60)
+    flooded = np.concatenate([rng.integers(0, 3, 5), rng.integers(34, 41, 95)])
+    counts = np.concatenate([learnt, unlearnt, flooded])
+    labels = np.repeat([0, 1, 2], [200, 60, 100])
+    mixture = WrongEventMixture(n_classes=3).fit(counts, labels, 20, passes=40)
+    assert mixture.unlearnt_classes == [1]
+    table = mixture.table()
+    clean = table[labels, np.minimum(counts, mixture.max_count), 0]
+    assert (clean[labels == 1] == 1).all()
+    assert (clean[260:265] > 0.5).all(), "the flooded class's own rows: clean"
+    assert (clean[265:] < 0.5).all(), "the rows flooding it: noisy"

@@ -1,0 +1,216 @@
+"""Ablate WrongEventClassifier (IDO) to find where its test accuracy goes.
+
+Runs IDO variants on the suite's splits (``benchmarks/suite.sh``: the same
+subsample, split, encoding and noise per seed) with a callback that scores the
+model on the clean test labels after every epoch, and prints per variant: test
+accuracy at the end of stage 1, at the base epoch (Label Wave), at its best
+epoch and at the end; detection AUROC and the flags' F1. Plain training and
+cleanlab are in the suite's results; this script trains IDO only.
+
+Variants (``--variants``, default all):
+
+``default``        today's defaults
+``no-views``       both views the unaugmented rows
+``weak-only``      both views weak (no SCARF corruption)
+``corrupt-0.1``    SCARF corruption of 10% of the features (default 30%)
+``stage1-0.5``     stage 1 half the budget (default 30%)
+``no-entropy``     loss without the entropy term
+``no-consistency`` loss without the consistency term
+``ce-weak-only``   the clean term on the weak view only
+``terms-check``    the loss rebuilt from its terms (must match ``default``)
+``unlearnt-min``   a class is unlearnt only while its lowest count is most
+                   passes (default: its 10% quantile)
+``weak-count``     stage 2 counts the weak view's wrong events only (twice,
+                   so that the passes counted stay two per epoch)
+
+The loss-term variants replace :func:`sknoisy.losses.ido_loss` in this process
+only (an ablation, not an option).
+
+    python benchmarks/ido_ablation.py \\
+        --dataset ../shared/data/tabular/satellite.parquet:class \\
+        --noise symmetric:0.4 --seeds 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+
+import numpy as np
+
+import sknoisy._ido.net as ido_net
+from sknoisy import WrongEventClassifier
+from sknoisy.benchmark import (
+    NoiseSetting,
+    _EpochOracle,
+    _prepare_split,
+    load_benchmark_data,
+)
+from sknoisy.losses import ido_loss
+from sknoisy.metrics import detection_auroc
+from sknoisy.views import TabularViews
+
+
+def identity_views(x):
+    return x, x
+
+
+class WeakOnly(TabularViews):
+    def __call__(self, x):
+        weak, _ = super().__call__(x)
+        other, _ = super().__call__(x)
+        return weak, other
+
+
+def loss_without(term):
+    @functools.wraps(ido_loss)
+    def loss(lw, ls, y, p, q, f0, f1, **kwargs):
+        if term == "entropy":
+            # The entropy term has weight (1 - p): p = 1 removes it; the clean
+            # and consistency terms keep their own weights through p's copy.
+            return _terms(lw, ls, y, p, q, f0, f1, entropy=False)
+        if term == "consistency":
+            return _terms(lw, ls, y, p, q, f0, f1, consistency=False)
+        if term == "strong-ce":
+            return _terms(lw, ls, y, p, q, f0, f1, strong_ce=False)
+        if term == "none":  # the check that the terms are IDO's loss
+            return _terms(lw, ls, y, p, q, f0, f1)
+        raise ValueError(term)
+
+    return loss
+
+
+def _terms(lw, ls, y, p, q, f0, f1, entropy=True, consistency=True, strong_ce=True):
+    import torch.nn.functional as F
+
+    from sknoisy.losses import PROBA_CLIP
+    from sknoisy.losses import entropy as entropy_of
+
+    ce = F.cross_entropy(lw, y, reduction="none")
+    if strong_ce:
+        ce = ce + F.cross_entropy(ls, y, reduction="none")
+    total = p * ce
+    if consistency:
+        total = total + (p * f0 + (1 - q) * (1 - f1)) * (lw - ls).pow(2).mean(1)
+    if entropy:
+        mean = ((lw.softmax(1) + ls.softmax(1)) / 2).clamp(PROBA_CLIP, 1 - PROBA_CLIP)
+        total = total + mean.amax(1) * (1 - p) * entropy_of(mean)
+    return total.mean()
+
+
+VARIANTS = {
+    "default": ({}, None),
+    "no-views": ({"views": identity_views}, None),
+    "weak-only": ({"views": WeakOnly()}, None),
+    "corrupt-0.1": ({"views": TabularViews(corruption_rate=0.1)}, None),
+    "stage1-0.5": ({"stage1_epochs": 0.5}, None),
+    "no-entropy": ({}, "entropy"),
+    "no-consistency": ({}, "consistency"),
+    "ce-weak-only": ({}, "strong-ce"),
+    "terms-check": ({}, "none"),
+    "weak-count": ({}, "weak-count"),
+    "unlearnt-min": ({}, "unlearnt-min"),
+    "unlearnt-min+weak-count": ({}, "unlearnt-min+weak-count"),
+    "corrupt-0.15": ({"views": TabularViews(corruption_rate=0.15)}, None),
+}
+
+
+def count_weak_twice(wrong_events, rows, predictions, targets):
+    return original_count(
+        wrong_events, rows, predictions[:1].expand(len(predictions), -1), targets
+    )
+
+
+original_count = ido_net.count_wrong_events
+
+
+@contextlib.contextmanager
+def patched_loss(term):
+    if term is None:
+        yield
+        return
+    if "+" in term:
+        first, second = term.split("+", 1)
+        with patched_loss(first), patched_loss(second):
+            yield
+        return
+    if term == "unlearnt-min":
+        import sknoisy._ido.mixture as mixture
+
+        saved, mixture.UNLEARNT_QUANTILE = mixture.UNLEARNT_QUANTILE, 0.0
+        try:
+            yield
+        finally:
+            mixture.UNLEARNT_QUANTILE = saved
+        return
+    if term == "weak-count":
+        ido_net.count_wrong_events = count_weak_twice
+        try:
+            yield
+        finally:
+            ido_net.count_wrong_events = original_count
+        return
+    original = ido_net.ido_loss
+    ido_net.ido_loss = loss_without(term)
+    try:
+        yield
+    finally:
+        ido_net.ido_loss = original
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", nargs="+", default=["digits"])
+    parser.add_argument("--noise", nargs="+", default=["symmetric:0.4"])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument("--max-rows", type=int, default=4000)
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS))
+    args = parser.parse_args(argv)
+    print(
+        "data | noise | seed | variant | acc base (epoch) | acc best (epoch) "
+        "| acc final | AUROC | F1 | flagged"
+    )
+    for name in args.dataset:
+        data = load_benchmark_data(name)
+        for noise in args.noise:
+            for seed in args.seeds:
+                split = _prepare_split(
+                    data, NoiseSetting.parse(noise), seed, 0.3, None, args.max_rows
+                )
+                for variant in args.variants:
+                    params, term = VARIANTS[variant]
+                    print(_row(name, noise, seed, variant, params, term, split, args))
+
+
+def _row(name, noise, seed, variant, params, term, split, args):
+    oracle = _EpochOracle(
+        split.X_train, split.y_noisy, split.flipped, split.X_test, split.y_test
+    )
+    clf = WrongEventClassifier(
+        max_epochs=args.epochs,
+        random_state=seed,
+        n_threads=None,
+        callbacks=[oracle],
+        **params,
+    )
+    with patched_loss(term):
+        clf.fit(split.X_train, split.y_noisy)
+    history = clf.net_.history
+    accuracy = np.asarray(history[:, "oracle_test_accuracy"])
+    best = int(np.argmax(accuracy))
+    flagged, flipped = clf.label_issues_, split.flipped
+    hits = np.sum(flagged & flipped)
+    f1 = 2 * hits / max(flagged.sum() + flipped.sum(), 1)
+    auroc = detection_auroc(flipped, clf.noise_scores_)
+    return (
+        f"{name.rsplit('/', 1)[-1]} | {noise} | {seed} | {variant} | "
+        f"{accuracy[clf.base_epoch_ - 1]:.3f} "
+        f"(ep {clf.base_epoch_}) | {accuracy[best]:.3f} ({best + 1}) | "
+        f"{accuracy[-1]:.3f} | {auroc:.3f} | {f1:.3f} | {flagged.mean():.3f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
