@@ -111,13 +111,16 @@ class WrongEventClassifier(NoisyLabelClassifier):
         Posterior probability that the given label is clean, from the mixture
         refitted on the final counts; ``noise_scores_`` is ``1 - clean_proba_``.
     base_epoch_ : int
-        The epoch whose model started stage 2 (the Label Wave minimum, or the
-        last stage-1 epoch). If training ended in stage 1, the epoch that stage
-        2 would have started from; the final model is then the last stage-1 one.
+        The epoch whose model started stage 2 (the Label Wave minimum; without
+        one, the stage-1 epoch of fewest prediction changes). If training ended
+        in stage 1, the epoch that stage 2 would have started from; the final
+        model is then the last stage-1 one.
     unlearnt_classes_ : ndarray
-        Given classes whose rows were nearly all predicted wrong in most passes at
+        Given classes every row of which was predicted wrong in most passes at
         the end: the network has not learnt them, so their labels are not scored
-        (called clean); a warning says so when they hold half of the rows.
+        (called clean); a warning says so when they hold half of the rows. A
+        class with some rows predicted right is learnt, however many of its
+        labels are wrong.
     trained_rows_ : ndarray of bool, shape (n_samples,)
         Whether each row was trained on (rows held out by ``train_split`` are
         not).
