@@ -857,8 +857,12 @@ class _Run:
             )
             rows.append(replace(best, noise=str(setting)))
         plain_seconds = next((r.fit_seconds for r in rows if r.method == "plain"), None)
+        sizes = {"n_train": len(split.y_true), "n_test": len(split.y_test)}
+        if split.pool_note:
+            sizes["pool_note"] = split.pool_note
         for row in rows:
             row.data = split.data
+            row.extra.update(sizes)
             if plain_seconds and not np.isnan(row.fit_seconds):
                 row.time_vs_plain = row.fit_seconds / plain_seconds
         return rows
@@ -1302,6 +1306,31 @@ def format_class_recalls(results: Sequence[MethodResult], max_share=0.05) -> str
                 cells = " ".join("   -" if np.isnan(v) else f"{v:4.2f}" for v in mean)
                 out.append(f"  {noise_setting:<16} {method:<30} {label:<21} {cells}")
     return "\n".join(out)
+
+
+def format_sizes(results: Sequence[MethodResult]) -> str:
+    """One line per data set: its training and test rows, and any subsampling.
+
+    Parameters
+    ----------
+    results : sequence of MethodResult
+        What :func:`run_benchmark` returned.
+
+    Returns
+    -------
+    str
+        The lines (the sizes of each data set's first result).
+    """
+    lines = {}
+    for row in results:
+        if row.data in lines or "n_train" not in row.extra:
+            continue
+        note = row.extra.get("pool_note")
+        lines[row.data] = (
+            f"{data_label(row.data)}: {row.extra['n_train']} training rows, "
+            f"{row.extra['n_test']} test rows" + (f"; {note}" if note else "")
+        )
+    return "\n".join(lines.values())
 
 
 def _class_shares(data, results):

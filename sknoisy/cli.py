@@ -25,6 +25,7 @@ from .benchmark import (
     compare,
     format_class_recalls,
     format_comparison,
+    format_sizes,
     format_table,
     plot_scores,
     run_benchmark,
@@ -123,6 +124,8 @@ def _benchmark(args) -> int:
     )
     summary = summarise(results)
     print(format_table(summary))
+    print()
+    print(format_sizes(results))
     comparison = compare(results)
     if comparison:
         print()

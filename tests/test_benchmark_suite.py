@@ -19,6 +19,7 @@ from sknoisy.benchmark import (
     compare,
     format_class_recalls,
     format_comparison,
+    format_sizes,
     format_table,
     load_benchmark_data,
     run_benchmark,
@@ -129,6 +130,10 @@ def test_a_capped_pool_is_split_and_announced():
     assert len(split.y_true) + len(split.y_test) == 600
     assert np.sum(split.y_true == 2) + np.sum(split.y_test == 2) == 30
     assert "subsampled to 600 of 2730 rows" in split.pool_note
+    rows = run_benchmark(data, methods=["plain"], max_epochs=1, max_rows=600)
+    assert format_sizes(rows) == (
+        "big: 420 training rows, 180 test rows; " + split.pool_note
+    )
 
 
 class _FitRecorder(TransformerMixin, BaseEstimator):
