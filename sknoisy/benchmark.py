@@ -652,11 +652,12 @@ def _prepare_split(data, setting, seed, test_size, train_size, max_rows=None) ->
 
 
 def capped_rows(y, max_rows: int, seed: int) -> np.ndarray:
-    """Rows of a stratified, seeded subsample of at most about ``max_rows`` rows.
+    """Rows of a stratified, seeded subsample of about ``max_rows`` rows.
 
     Every row of a class with fewer than :data:`SMALL_CLASS_ROWS` rows is kept
-    (so that rare classes stay learnable and scorable); the larger classes
-    share what remains of ``max_rows`` in proportion to their sizes.
+    (so that rare classes stay learnable and scorable), even beyond
+    ``max_rows``; the larger classes share what remains of ``max_rows`` in
+    proportion to their sizes.
 
     Parameters
     ----------
