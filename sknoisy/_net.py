@@ -292,6 +292,10 @@ class IndexedNet(NeuralNetClassifier):
         vars(self).update(state)
         self.sample_state_names_ = tuple(state)
 
+    def _snapshot(self) -> dict:
+        """A copy of the module's state on its device (no host transfer)."""
+        return {k: v.detach().clone() for k, v in self.module_.state_dict().items()}
+
     def release_sample_state(self) -> None:
         """Drop the per-sample training state (device memory; keeps pickles small)."""
         for name in getattr(self, "sample_state_names_", ()):

@@ -164,3 +164,45 @@ def test_warmup_epochs_are_reported_as_run(warmup, expected, small_data):
     assert clf.warmup_epochs_ == expected
     refining = clf.net_.history[:, "refining"]
     assert refining == [epoch > expected for epoch in range(1, 5)]
+
+
+class _States(Callback):
+    """The module's weights after each epoch (after the net's own epoch end)."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.states = []
+
+    def on_epoch_end(self, net, **kwargs):
+        self.states.append({k: v.clone() for k, v in net.module_.state_dict().items()})
+
+
+def test_a_capped_warmup_without_a_minimum_restarts_from_its_fewest_changes(
+    monkeypatch,
+):
+    # Where no minimum passes Label Wave's gates (here: a bar no network
+    # reaches; on two classes with 40% noise, 2/3 is such a bar until the noise
+    # is memorised), the warm-up runs to its cap, and refinement must start
+    # from the warm-up epoch of fewest prediction changes, not the last one.
+    import sknoisy._label_wave as label_wave
+
+    monkeypatch.setattr(label_wave, "FITTED_FRACTION", 1.0)
+    rng = np.random.default_rng(0)
+    y = np.arange(400) % 2
+    X = rng.normal(size=(400, 6)) + 1.2 * y[:, None]
+    y_noisy, _ = symmetric_noise(y, 0.4, random_state=0)
+    clf = ALRClassifier(
+        hidden_layer_sizes=(256, 256),
+        max_epochs=40,
+        random_state=0,
+        callbacks=[_States()],
+    ).fit(X, y_noisy)
+    history = clf.net_.history
+    (states,) = [cb for _, cb in clf.net_.callbacks_ if isinstance(cb, _States)]
+    assert clf.warmup_epochs_ == 20, "the cap: half the budget"
+    changes = history[: clf.warmup_epochs_, "prediction_changes"][1:]
+    base = history[clf.warmup_epochs_ - 1, "warmup_base_epoch"]
+    assert changes[base - 2] == min(changes) and base < clf.warmup_epochs_
+    restored = states.states[clf.warmup_epochs_ - 1]
+    for name, value in states.states[base - 1].items():
+        torch.testing.assert_close(restored[name], value)
+    assert "warmup_base_epoch" not in history[-1]

@@ -53,7 +53,11 @@ class ALRClassifier(NoisyLabelClassifier):
         changes (Label Wave, as for :class:`WrongEventClassifier`'s base model),
         at the latest after half of ``max_epochs``, and early enough to leave
         the refinement epochs a soft label needs to change class
-        (``floor(log 0.5 / log momentum) + 1``: 7 at momentum 0.9).
+        (``floor(log 0.5 / log momentum) + 1``: 7 at momentum 0.9). If no
+        minimum passes Label Wave's gates by then, refinement starts from the
+        warm-up epoch with the fewest prediction changes (its model restored,
+        the optimizer fresh; the history's ``warmup_base_epoch``), not from a
+        warm-up that memorised the noise.
     momentum : float, default=0.9
         Weight of the old soft label in each update, in [0, 1).
     entropy_weight : float, default=1.0

@@ -37,7 +37,11 @@ class ALRNet(IndexedNet):
         Moving-average window of the prediction changes (``"auto"`` warm-up).
     """
 
-    print_log_hidden = (*IndexedNet.print_log_hidden, "prediction_changes")
+    print_log_hidden = (
+        *IndexedNet.print_log_hidden,
+        "prediction_changes",
+        "warmup_base_epoch",
+    )
 
     def __init__(
         self,
@@ -67,6 +71,7 @@ class ALRNet(IndexedNet):
                 length=self.max_auto_warmup if auto else self.warmup_epochs,
                 end_at_minimum=auto,
                 window=self.label_wave_window,
+                snapshot=self._snapshot if auto else None,
             ),
         }
 
@@ -86,11 +91,27 @@ class ALRNet(IndexedNet):
         gate = soft.max(dim=1).values if self.entropy_gating == "confidence" else None
         return alr_loss(logits, soft, self.entropy_weight, entropy_gate=gate), logits
 
+    def _restore_warmup_base(self) -> None:
+        """An ``"auto"`` warm-up that reached its cap without a Label Wave minimum
+        passing the gates restarts refinement from the warm-up epoch of fewest
+        prediction changes (:meth:`LabelWavePhase.base`), with a fresh
+        optimizer: where the gates never open (two classes under heavy noise)
+        the capped warm-up has memorised the noise."""
+        phase = self.warmup_
+        epoch, state = phase.base()
+        if phase.minimum_epoch is None and state is not None:
+            self.module_.load_state_dict(state)
+            self.initialize_optimizer()
+            self.history.record("warmup_base_epoch", epoch)
+        phase.release()
+
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         super().on_epoch_end(net, dataset_train, dataset_valid, **kwargs)
         self.history.record("refining", self.refining)
         if not self.refining:
             self.warmup_.close_epoch(self.history)
+            if self.refining:
+                self._restore_warmup_base()
         soft_entropy = entropy(self.soft_labels_).mean()
         relabelled = (self.soft_labels_.argmax(dim=1) != self.targets_).float().mean()
         figures = torch.stack([soft_entropy, relabelled]).cpu().tolist()

@@ -302,9 +302,6 @@ class WrongEventNet(IndexedNet):
             phase.release()
             self._fit_mixture(self.mixture_iter)
 
-    def _snapshot(self) -> dict:
-        return {k: v.detach().clone() for k, v in self.module_.state_dict().items()}
-
     def _start_stage2(self) -> None:
         """Restore the base model, fit the mixture, start a fresh optimizer."""
         phase = self.stage1_
