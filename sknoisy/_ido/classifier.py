@@ -111,10 +111,9 @@ class WrongEventClassifier(NoisyLabelClassifier):
         Posterior probability that the given label is clean, from the mixture
         refitted on the final counts; ``noise_scores_`` is ``1 - clean_proba_``.
     base_epoch_ : int
-        The epoch whose model started stage 2 (the Label Wave minimum; without
-        one, the stage-1 epoch of fewest prediction changes). If training ended
-        in stage 1, the epoch that stage 2 would have started from; the final
-        model is then the last stage-1 one.
+        The epoch whose model started stage 2 (the Label Wave minimum, or the
+        last stage-1 epoch). If training ended in stage 1, the epoch that stage
+        2 would have started from; the final model is then the last stage-1 one.
     unlearnt_classes_ : ndarray
         Given classes every row of which was predicted wrong in most passes at
         the end: the network has not learnt them, so their labels are not scored

@@ -298,16 +298,18 @@ class WrongEventNet(IndexedNet):
         super().on_train_end(net, X=X, y=y, **kwargs)
         if self.stage_ == 1:  # stopped early, or no epoch left for stage 2
             phase = self.stage1_
-            self.base_epoch_ = phase.base()[0]
+            self.base_epoch_ = phase.minimum_epoch or len(self.history)
             phase.release()
             self._fit_mixture(self.mixture_iter)
 
     def _start_stage2(self) -> None:
         """Restore the base model, fit the mixture, start a fresh optimizer."""
         phase = self.stage1_
-        self.base_epoch_, state = phase.base()
-        if state is not None:  # else the last stage-1 epoch: the model as it is
-            self.module_.load_state_dict(state)
+        if phase.minimum_epoch is None:  # PC kept falling: the last stage-1 epoch
+            self.base_epoch_ = phase.end_epoch
+        else:
+            self.base_epoch_ = phase.minimum_epoch
+            self.module_.load_state_dict(phase.minimum_state)
         phase.release()
         self.history.record("base_epoch", self.base_epoch_)
         self._fit_mixture(self.mixture_iter)
