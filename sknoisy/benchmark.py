@@ -1091,11 +1091,16 @@ def format_table(summary: Sequence[dict]) -> str:
         ]
         for entry in summary
     ]
+    return "\n".join(_aligned(headers, lines))
+
+
+def _aligned(headers: list[str], lines: list[list[str]]) -> list[str]:
+    """Left-aligned columns: the header, a rule, then the lines."""
     widths = [max(len(h), *(len(r[i]) for r in lines)) for i, h in enumerate(headers)]
-    rule = "  ".join("-" * w for w in widths)
-    out = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)), rule]
+    out = ["  ".join(h.ljust(w) for h, w in zip(headers, widths))]
+    out.append("  ".join("-" * w for w in widths))
     out += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in lines]
-    return "\n".join(out)
+    return out
 
 
 COMPARED_METRICS = {
@@ -1240,10 +1245,7 @@ def format_comparison(comparison: Sequence[dict]) -> str:
                 else "-",
             ]
         )
-    widths = [max(len(h), *(len(r[i]) for r in lines)) for i, h in enumerate(headers)]
-    out = ["  ".join(h.ljust(w) for h, w in zip(headers, widths))]
-    out.append("  ".join("-" * w for w in widths))
-    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in lines]
+    out = _aligned(headers, lines)
     missed = [row for row in comparison if row["target_met"] is False]
     if missed:
         out.append("")
