@@ -110,14 +110,14 @@ def assert_more_noise_flags_more_rows(Estimator, blobs, seed):
 # Seeds a run of 200 fresh examples per property found (SKNOISY_HYPOTHESIS=explore,
 # SKNOISY_HYPOTHESIS_EXAMPLES=200): a class learnt late (the middle blob) is
 # lost in IDO's stage 2 (its final recall 8%), or only part-learnt when ALR's
-# warm-up ends. IDO's seed 297 failed at 40% noise before the unlearnt-class
-# rule looked at every row of a class; it now fails at 10% noise, where the
-# class learnt late is lost (38% flagged). Strict: a fix makes these pass,
-# and the marks must then go.
+# warm-up ends. Session 7's run (after the unlearnt-class rule took every row
+# of a class) found IDO's 211 and 7938; 297, found before, now passes.
+# Strict: a fix makes these pass, and the marks must then go.
 KNOWN_FAILURES = [
     pytest.param("ido", "clean", 1667, id="ido-clean-1667"),
+    pytest.param("ido", "clean", 211, id="ido-clean-211"),
     pytest.param("alr", "clean", 211, id="alr-clean-211"),
-    pytest.param("ido", "more-noise", 297, id="ido-more-noise-297"),
+    pytest.param("ido", "more-noise", 7938, id="ido-more-noise-7938"),
 ]
 
 
