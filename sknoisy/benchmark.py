@@ -343,8 +343,10 @@ class MethodResult:
 
     @property
     def f1(self) -> float:
-        """Harmonic mean of the flags' precision and recall (0 if nothing right
-        is flagged; NaN where the method has no flags)."""
+        """Harmonic mean of the flags' precision and recall.
+
+        0 where nothing right is flagged; NaN where the method has no flags.
+        """
         if np.isnan(self.precision) or np.isnan(self.recall):
             return 0.0 if self.recall == 0 else float("nan")
         if self.precision + self.recall == 0:
@@ -652,7 +654,7 @@ def _prepare_split(data, setting, seed, test_size, train_size, max_rows=None) ->
 
 
 def capped_rows(y, max_rows: int, seed: int) -> np.ndarray:
-    """Rows of a stratified, seeded subsample of about ``max_rows`` rows.
+    """Draw the rows of a stratified, seeded subsample of about ``max_rows`` rows.
 
     Every row of a class with fewer than :data:`SMALL_CLASS_ROWS` rows is kept
     (so that rare classes stay learnable and scorable), even beyond
@@ -1346,7 +1348,19 @@ def _class_shares(data, results):
 
 
 def data_label(name: str) -> str:
-    """A data set's name as tables show it: a table file by its file name."""
+    """Shorten a data set's name as tables show it: a table file by its file name.
+
+    Parameters
+    ----------
+    name : str
+        The data set's name (e.g. ``"path/to/satellite.parquet:class"``).
+
+    Returns
+    -------
+    str
+        The name, a table's path reduced to its file name
+        (``"satellite.parquet:class"``).
+    """
     path, sep, target = name.rpartition(":")
     return f"{Path(path).name}:{target}" if sep and "/" in path else name
 
