@@ -226,8 +226,10 @@ class LabelWavePhase:
         ``snapshot()`` of the model at ``minimum_epoch``.
     fewest_epoch : int or None
         Until the minimum is detected, the epoch with the fewest prediction
-        changes so far (the later one of a tie) among those whose online
-        accuracy beats always predicting the most frequent given class.
+        changes so far (the later one of a tie) among those after PC's first
+        peak (a barely trained network changes few predictions, then many)
+        whose online accuracy beats always predicting the most frequent given
+        class.
     fewest_state : object or None
         ``snapshot()`` of the model at ``fewest_epoch``.
     end_epoch : int or None
@@ -253,6 +255,7 @@ class LabelWavePhase:
         self.fewest_epoch = None
         self.fewest_state = None
         self._fewest_changes = None
+        self._falling = False
         self.end_epoch = 0 if length == 0 else None
         self._candidate = None
 
@@ -275,8 +278,11 @@ class LabelWavePhase:
             if self.snapshot is not None:
                 if self.minimum_epoch is None:
                     self._candidate = self.snapshot()
+                    previous = self.tracker.changes[-2:-1]
+                    if changes is not None and previous and changes < previous[0]:
+                        self._falling = True  # PC has passed its first peak
                     if (
-                        changes is not None
+                        self._falling
                         and self.tracker.beats_constant[-1]
                         and (
                             self._fewest_changes is None

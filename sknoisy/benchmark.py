@@ -35,6 +35,7 @@ import functools
 import hashlib
 import importlib.util
 import json
+import os
 import sys
 import time
 import warnings
@@ -258,6 +259,7 @@ def load_benchmark_data(
             data.human_labels,
             name="cifar10n",
         )
+    dataset = os.fspath(dataset)
     if dataset in EMBEDDED:
         X, y = load_dataset(dataset)
         return BenchmarkData(X, y, name=dataset)
@@ -269,7 +271,9 @@ def load_benchmark_data(
 def _table_and_target(dataset: str, target):
     """A table's path and label column, from ``dataset`` (maybe ``PATH:TARGET``)."""
     path, _, suffix = dataset.rpartition(":")
-    if target is None and path and Path(path).is_file():
+    if path and Path(path).is_file():
+        if not suffix:
+            raise ValueError(f"{dataset}: no target column after the colon.")
         return path, suffix
     if not Path(dataset).is_file():
         raise ValueError(
@@ -526,7 +530,8 @@ def run_benchmark(
     if "cleanlab" in methods and not cleanlab_available():
         say("cleanlab is not installed (pip install 'sknoisy[cleanlab]'): skipping it.")
         methods = [m for m in methods if m != "cleanlab"]
-    datasets = [dataset] if isinstance(dataset, (str, BenchmarkData)) else list(dataset)
+    single = (str, os.PathLike, BenchmarkData)
+    datasets = [dataset] if isinstance(dataset, single) else list(dataset)
     # Every data set is loaded and checked before any training.
     loaded = [
         d
@@ -534,6 +539,13 @@ def run_benchmark(
         else load_benchmark_data(d, target, data_dir, label_file)
         for d in datasets
     ]
+    names = [data.name for data in loaded]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(
+            f"Several data sets are named {repeated}: results are keyed by name; "
+            "give each BenchmarkData its own name."
+        )
     for data in loaded:
         for setting in settings:
             if setting.kind == HUMAN and setting.label_set not in data.noisy_labels:
@@ -579,7 +591,7 @@ def run_benchmark(
                     "version": __version__,
                     "code": code_fingerprint(),
                 }
-                if max_rows is not None:  # keys of runs without it stay as they were
+                if split.pool_note:  # keys of uncapped runs stay as they were
                     context["max_rows"] = max_rows
                 results += run.one(split, setting, seed, data_methods, context)
     return results
@@ -608,6 +620,7 @@ def _prepare_split(data, setting, seed, test_size, train_size, max_rows=None) ->
     pool_note = ""
     if max_rows is not None and len(rows) > max_rows:
         rows = capped_rows(y_codes, max_rows, seed)
+    if len(rows) < len(y_codes):
         pool_note = (
             f"subsampled to {len(rows)} of {len(y_codes)} rows (stratified, every "
             f"row of a class under {SMALL_CLASS_ROWS} rows kept)"
@@ -680,14 +693,23 @@ def capped_rows(y, max_rows: int, seed: int) -> np.ndarray:
     kept = [np.flatnonzero(small[y])]
     large = np.flatnonzero(~small[y])
     budget = max_rows - len(kept[0])
-    if len(large) and budget > 0:
-        if budget >= len(large):
-            kept.append(large)
-        else:
-            drawn, _ = train_test_split(
-                large, train_size=budget, stratify=y[large], random_state=seed
-            )
-            kept.append(drawn)
+    large_classes = np.flatnonzero(~small & (sizes > 0))
+    if not len(large_classes):
+        return np.sort(kept[0])
+    shares = sizes[large_classes] / sizes[large_classes].sum()
+    if budget >= len(large):
+        kept.append(large)
+    elif budget * shares.min() >= 2:
+        drawn, _ = train_test_split(
+            large, train_size=budget, stratify=y[large], random_state=seed
+        )
+        kept.append(drawn)
+    else:  # a budget the small classes nearly exhaust: two rows per large class
+        rng = np.random.default_rng(seed)
+        for c, share in zip(large_classes, shares):
+            rows = np.flatnonzero(y == c)
+            take = max(2, int(np.rint(max(budget, 0) * share)))
+            kept.append(rng.choice(rows, min(take, len(rows)), replace=False))
     return np.sort(np.concatenate(kept))
 
 

@@ -251,3 +251,28 @@ def test_rare_classes_get_their_own_figures():
     assert text.startswith("rare: per true class")
     assert "right labels flagged" in text and CEILING in text
     assert format_class_recalls(rows, max_share=0.01) == ""
+
+
+def test_data_sets_sharing_a_name_are_refused():
+    with pytest.raises(ValueError, match="Several data sets are named"):
+        run_benchmark([tiny("same"), tiny("same", shift=1.0)], methods=["plain"])
+
+
+def test_a_cap_keeps_two_rows_of_every_large_class_and_says_nothing_if_all_fit():
+    y = np.repeat([0, 1, 2], [5000, 1500, 900])
+    counts = np.bincount(y[capped_rows(y, 800, seed=0)], minlength=3)
+    assert counts[2] == 900 and counts[0] >= 2 and counts[1] >= 2
+    data = BenchmarkData(np.zeros((90, 2)), np.arange(90) % 3, name="small")
+    split = _prepare_split(data, NoiseSetting.parse("symmetric:0.2"), 0, 0.3, None, 50)
+    assert split.pool_note == "" and len(split.y_true) + len(split.y_test) == 90
+
+
+def test_a_table_path_may_be_a_path_object_and_carry_its_target(tmp_path):
+    from pathlib import Path
+
+    path = tmp_path / "t.csv"
+    pd.DataFrame({"a": np.arange(30.0), "cls": np.arange(30) % 2}).to_csv(path)
+    assert load_benchmark_data(Path(path), "cls").name == f"{path}:cls"
+    assert load_benchmark_data(f"{path}:cls", "other").name == f"{path}:cls"
+    with pytest.raises(ValueError, match="no target column"):
+        load_benchmark_data(f"{path}:")

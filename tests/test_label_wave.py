@@ -119,6 +119,8 @@ def test_without_a_minimum_the_base_is_the_epoch_of_fewest_changes():
     assert phase.base() == (4, 3), "a tie keeps the later, more trained epoch"
     phase, _ = phase_run([30, 20, 10, 5], length=5)
     assert phase.base() == (5, None), "PC kept falling: the model as it is"
+    phase, _ = phase_run([8, 19, 52, 61, 34, 40, 45], length=8)
+    assert phase.base() == (6, 5), "not the barely trained epochs before PC's peak"
     phase, _ = phase_run([30, 10, 5, 8, 2], length=6)
     assert phase.base() == (4, 3), "a minimum found wins"
     assert phase.fewest_state is None
