@@ -228,9 +228,10 @@ def test_a_class_wrong_in_every_row_is_unlearnt_but_a_flooded_one_is_not():
     assert (clean[labels == 1] == 1).all()
     assert (clean[260:265] > 0.5).all(), "the flooded class's own rows: clean"
     assert (clean[265:] < 0.5).all(), "the rows flooding it: noisy"
-    # One row right in most passes does not make a class learnt.
+    # One row right in most passes makes a class learnt (a support of 2% of
+    # the rows measured worse on the defaults suite: benchmarks/README.md).
     almost = np.concatenate([[3], rng.integers(36, 41, 199)])
     single = WrongEventMixture(n_classes=2).fit(
         np.concatenate([learnt, almost]), np.repeat([0, 1], [200, 200]), 20, passes=40
     )
-    assert single.unlearnt_classes == [1]
+    assert single.unlearnt_classes == []

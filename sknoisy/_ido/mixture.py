@@ -15,17 +15,19 @@ Conventions
   otherwise stretches a clean class's narrow range of counts (say 2 to 4) to
   [0, 1] and always splits it; IDO's own premise is that a wrong label is one the
   model contradicts in most passes.
-* A given class nearly every row of which was predicted wrong in most passes
-  (fewer than ``LEARNT_ROWS_SHARE`` of its rows, or 2, with counts under
-  ``CREDIBLE_NOISE_RATE`` of the passes) is one the network has not learnt
-  yet, not one whose labels are all wrong: its samples are called
+* A given class whose every row was predicted wrong in most passes (its lowest
+  count at least ``CREDIBLE_NOISE_RATE`` of the passes) is one the network has
+  not learnt yet, not one whose labels are all wrong: its samples are called
   clean, so that the loss teaches the class instead of giving it up (seen on
   clean blobs, where a class the base model had not learnt lost all its rows
-  to the noisy component and was never predicted). A class with a few rows
+  to the noisy component and was never predicted). A class with some rows
   predicted right is learnt, however many of its labels are wrong: symmetric
   noise floods a rare class with the rows of frequent ones (on shuttle at 40%,
   over 90% of a rare class's labels are wrong), and a rule on a quantile of
-  the counts (the 10% quantile, before) called all those labels clean.
+  the counts (the 10% quantile, before) called all those labels clean. So
+  does a support of 2% of the rows: measured on the defaults suite, it ranked
+  shuttle's wrong labels at AUROC 0.27 with pair noise, against 0.68 for the
+  lowest count.
 * The clean posterior in the table never rises with the count
   (:func:`_non_increasing`): where one component's density vanishes at an end
   of the range and the other's does not, the raw posterior called rows never
@@ -62,17 +64,6 @@ TABLE_COLUMNS = ("clean_proba", "noisy_proba", "clean_cdf", "noisy_cdf")
 
 CREDIBLE_NOISE_RATE = 0.5
 """A noisy component must describe samples predicted wrong in most passes."""
-
-LEARNT_ROWS_SHARE = 0.02
-"""A class is learnt once this share of its rows (and at least 2) were predicted
-right in most passes."""
-
-
-def _learnt(class_counts: np.ndarray, bar: float) -> bool:
-    """Whether enough of a class's rows were right in most passes (their count
-    under ``bar``) for the class to count as learnt (``LEARNT_ROWS_SHARE``)."""
-    needed = max(2, LEARNT_ROWS_SHARE * len(class_counts))
-    return bool(np.sum(class_counts < bar) >= needed)
 
 
 def normalise_counts(counts, low: float, high: float) -> np.ndarray:
@@ -373,7 +364,7 @@ class WrongEventMixture:
             self.unlearnt_classes = [
                 c
                 for c in np.unique(labels).tolist()
-                if not _learnt(counts[labels == c], bar)
+                if counts[labels == c].min() >= bar
             ]
         # An unlearnt class's counts describe no noise: its mixture starts afresh
         # (with the first fit's iterations) once the class is learnt.
