@@ -1439,7 +1439,7 @@ def plot_scores(results: Sequence[MethodResult], path) -> None:
     """Score histograms (clean vs flipped) and ROC curves, one column per method.
 
     Needs matplotlib and results from ``run_benchmark(..., keep_scores=True)``;
-    plots the first seed of the first noise setting.
+    plots the first seed of the first noise setting of the first data set.
 
     Parameters
     ----------
@@ -1452,7 +1452,8 @@ def plot_scores(results: Sequence[MethodResult], path) -> None:
     from sklearn.metrics import roc_curve
 
     first = [r for r in results if "scores" in r.extra]
-    first = [r for r in first if r.noise == first[0].noise and r.seed == first[0].seed]
+    key = (first[0].data, first[0].noise, first[0].seed)
+    first = [r for r in first if (r.data, r.noise, r.seed) == key]
     # A Figure of its own, not pyplot: the caller's matplotlib backend is left
     # alone.
     fig = Figure(figsize=(3.2 * len(first), 6))
@@ -1472,7 +1473,8 @@ def plot_scores(results: Sequence[MethodResult], path) -> None:
         bottom.set_title(f"ROC, AUROC {row.auroc:.3f}")
         bottom.set_xlabel("false positive rate")
         bottom.set_ylabel("true positive rate")
-    fig.suptitle(f"{first[0].noise}, seed {first[0].seed}")
+    where = f"{data_label(first[0].data)}, " if first[0].data else ""
+    fig.suptitle(f"{where}{first[0].noise}, seed {first[0].seed}")
     fig.tight_layout()
     fig.savefig(path, format="png", dpi=110)
 

@@ -276,3 +276,25 @@ def test_a_table_path_may_be_a_path_object_and_carry_its_target(tmp_path):
     assert load_benchmark_data(f"{path}:cls", "other").name == f"{path}:cls"
     with pytest.raises(ValueError, match="no target column"):
         load_benchmark_data(f"{path}:")
+
+
+def test_the_score_plot_shows_one_data_set(tmp_path, monkeypatch):
+    import matplotlib.figure
+
+    titles = []
+    original = matplotlib.figure.Figure.suptitle
+
+    def record(self, text, *args, **kwargs):
+        titles.append(text)
+        return original(self, text, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "suptitle", record)
+    rows = run_benchmark(
+        [tiny("one"), tiny("two", shift=1.0)],
+        methods=["plain"],
+        max_epochs=1,
+        keep_scores=True,
+        oracle=False,
+    )
+    benchmark.plot_scores(rows, tmp_path / "scores.png")
+    assert titles == ["one, symmetric:0.4, seed 0"]
