@@ -51,12 +51,13 @@ def load(paths) -> tuple[list[MethodResult], dict]:
         codes[row.method].add(code)
     # The ceiling is trained once per data set and seed (its stored noise is
     # the first setting's): show it under every noise setting of the cell.
-    settings = {(r.data, r.seed): set() for r in results}
+    settings = {(r.data, r.seed): {} for r in results}  # in order of appearance
     for r in results:
-        settings[(r.data, r.seed)].add(r.noise)
+        settings[(r.data, r.seed)][r.noise] = None
     for row in [r for r in results if r.method == CEILING]:
-        for noise in settings[(row.data, row.seed)] - {row.noise}:
-            results.append(dataclasses.replace(row, noise=noise))
+        for noise in settings[(row.data, row.seed)]:
+            if noise != row.noise:
+                results.append(dataclasses.replace(row, noise=noise))
     # The time ratio is against plain training of the same cell and seed.
     plain = {
         (r.data, r.noise, r.seed): r.fit_seconds for r in results if r.method == "plain"

@@ -42,9 +42,14 @@ def fitted_bar(targets: np.ndarray) -> float:
     the most frequent class's share ``m`` plus ``FITTED_FRACTION`` of ``1 - m``
     (0.56 for three balanced classes, 0.4 for ten).
     """
-    counts = np.bincount(np.asarray(targets))
-    majority = counts.max() / counts.sum()
+    majority = majority_share(targets)
     return float(majority + FITTED_FRACTION * (1 - majority))
+
+
+def majority_share(targets) -> float:
+    """The accuracy of always predicting the most frequent class of ``targets``."""
+    counts = np.bincount(np.asarray(targets)) if len(targets) else np.ones(1)
+    return float(counts.max() / counts.sum())
 
 
 def smooth_changes(changes: Sequence[float], window: int = 1) -> np.ndarray:
@@ -129,11 +134,8 @@ class PredictionChangeTracker:
         self.targets = targets
         given = targets.cpu().numpy()
         self.bar = fitted_bar(given) if min_accuracy is None else min_accuracy
-        counts = np.bincount(given) if len(given) else np.ones(1)
         # A constant predictor's accuracy (capped by an explicit bar).
-        self.constant = float(counts.max() / counts.sum())
-        if min_accuracy is not None:
-            self.constant = min(self.constant, min_accuracy)
+        self.constant = min(majority_share(given), self.bar)
         self.n_classes = int(targets.max()) + 1 if len(targets) else 0
         self.previous = torch.full_like(targets, -1, dtype=torch.long)
         self.current = self.previous.clone()
@@ -167,16 +169,15 @@ class PredictionChangeTracker:
             self.changes.append(change)
             class_hits = np.asarray(figures[1 : 1 + self.n_classes])
             class_seen = np.asarray(figures[1 + self.n_classes :])
-            self.fitted.append(self._fits(class_hits, class_seen))
             accuracy = class_hits.sum() / max(class_seen.sum(), 1)
+            self.fitted.append(self._fits(accuracy, class_hits, class_seen))
             self.beats_constant.append(bool(accuracy > self.constant))
         self.previous.copy_(self.current)
         return change
 
-    def _fits(self, class_hits: np.ndarray, class_seen: np.ndarray) -> bool:
+    def _fits(self, accuracy, class_hits: np.ndarray, class_seen: np.ndarray) -> bool:
         """Whether an epoch's online predictions fit the given labels: overall
         accuracy at the bar, and no class far behind (``LAGGING_CLASS_FRACTION``)."""
-        accuracy = class_hits.sum() / max(class_seen.sum(), 1)
         if accuracy < self.bar:
             return False
         present = class_seen > 0
@@ -278,19 +279,7 @@ class LabelWavePhase:
             if self.snapshot is not None:
                 if self.minimum_epoch is None:
                     self._candidate = self.snapshot()
-                    previous = self.tracker.changes[-2:-1]
-                    if changes is not None and previous and changes < previous[0]:
-                        self._falling = True  # PC has passed its first peak
-                    if (
-                        self._falling
-                        and self.tracker.beats_constant[-1]
-                        and (
-                            self._fewest_changes is None
-                            or changes <= self._fewest_changes
-                        )
-                    ):
-                        self._fewest_changes = changes
-                        self.fewest_epoch, self.fewest_state = epoch, self._candidate
+                    self._track_fewest(epoch, changes)
                 else:
                     self.minimum_state, self._candidate = self._candidate, None
                     self.fewest_epoch = self.fewest_state = None
@@ -299,13 +288,27 @@ class LabelWavePhase:
             self.end_epoch = epoch
             self._candidate = None
 
+    def _track_fewest(self, epoch: int, changes: int | None) -> None:
+        """Keep the epoch (and model) of fewest changes past PC's first peak
+        that beats a constant predictor (``fewest_epoch``)."""
+        if changes is None:
+            return
+        previous = self.tracker.changes[-2:-1]
+        if previous and changes < previous[0]:
+            self._falling = True  # PC has passed its first peak
+        fewer = self._fewest_changes is None or changes <= self._fewest_changes
+        if self._falling and self.tracker.beats_constant[-1] and fewer:
+            self._fewest_changes = changes
+            self.fewest_epoch, self.fewest_state = epoch, self._candidate
+
     def base(self) -> tuple[int, object]:
         """The epoch to keep, and its model: ``(epoch, state)``.
 
         The first local minimum (:func:`first_local_minimum`) when one was
-        found; otherwise the epoch with the fewest prediction changes among
-        those that beat a constant predictor (``fewest_epoch``), which is the
-        last one where PC kept falling (``state`` None: the model as it is).
+        found; otherwise the epoch with the fewest prediction changes past
+        PC's first peak among those that beat a constant predictor
+        (``fewest_epoch``), which is the last one where PC kept falling
+        (``state`` None: the model as it is).
         PC that fell and then rose for good without the gates ever opening
         (memorisation under heavy noise: on two classes with 40% symmetric
         noise an unmemorised network's online accuracy stays under

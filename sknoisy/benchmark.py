@@ -34,6 +34,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.util
+import itertools
 import json
 import os
 import sys
@@ -853,17 +854,14 @@ class _Run:
         where = f"[{split.data} {setting} seed {seed}]"
         rows = []
         for method in methods:
-            stored = self.store.get({**context, "method": method})
-            if stored is not None:
-                self.say(f"{where} {method}: done before, from the results")
-                rows.append(stored)
-                continue
-            self._warm_up(split)
-            self.say(f"{where} {method}: training ...")
-            result = self._train(method, split, setting, seed)
-            self.store.put({**context, "method": method}, result)
-            rows.append(result)
-            self.say(f"{where} {method}: done in {result.fit_seconds:.1f} s")
+            rows.append(
+                self._stored_or(
+                    {**context, "method": method},
+                    split,
+                    lambda method=method: self._train(method, split, setting, seed),
+                    announce=f"{where} {method}",
+                )
+            )
         if "plain" in methods and self.oracle:
             rows.append(
                 self._stored_or(
@@ -892,13 +890,22 @@ class _Run:
                 row.time_vs_plain = row.fit_seconds / plain_seconds
         return rows
 
-    def _stored_or(self, context, split, train) -> MethodResult:
+    def _stored_or(self, context, split, train, announce=None) -> MethodResult:
+        """The stored result for ``context``, or ``train()``'s, stored now;
+        ``announce`` names a timed fit in the progress lines."""
         stored = self.store.get(context)
-        if stored is None:
-            self._warm_up(split)
-            stored = train()
-            self.store.put(context, stored)
-        return stored
+        if stored is not None:
+            if announce:
+                self.say(f"{announce}: done before, from the results")
+            return stored
+        self._warm_up(split)
+        if announce:
+            self.say(f"{announce}: training ...")
+        result = train()
+        self.store.put(context, result)
+        if announce:
+            self.say(f"{announce}: done in {result.fit_seconds:.1f} s")
+        return result
 
     def _warm_up(self, split) -> None:
         """One untimed epoch before the first timed fit, so that torch's
@@ -1178,57 +1185,55 @@ def compare(
     cells = dict.fromkeys((r.data, r.noise) for r in results)
     seeds = sorted({r.seed for r in results})
     rows = []
-    for data, noise_setting in cells:
-        for method in methods:
-            for reference in references:
-                pairs = [
-                    (
-                        by_key.get((data, noise_setting, method, seed)),
-                        by_key.get((data, noise_setting, reference, seed)),
-                    )
-                    for seed in seeds
-                ]
-                pairs = [(m, r) for m, r in pairs if m is not None and r is not None]
-                if not pairs:
-                    continue
-                for metric in COMPARED_METRICS.get(reference, ("test_accuracy",)):
-                    diffs = np.array(
-                        [getattr(m, metric) - getattr(r, metric) for m, r in pairs]
-                    )
-                    diffs = diffs[~np.isnan(diffs)]
-                    if not len(diffs):
-                        continue
-                    difference = float(diffs.mean())
-                    stderr = (
-                        float(diffs.std(ddof=1) / np.sqrt(len(diffs)))
-                        if len(diffs) > 1
-                        else 0.0
-                    )
-                    outcome = (
-                        "won"
-                        if difference > stderr
-                        else "lost"
-                        if difference < -stderr
-                        else "tied"
-                    )
-                    margin = TARGET_MARGINS.get((reference, metric))
-                    rows.append(
-                        {
-                            "data": data,
-                            "noise": noise_setting,
-                            "method": method,
-                            "reference": reference,
-                            "metric": metric,
-                            "difference": difference,
-                            "stderr": stderr,
-                            "seeds": len(diffs),
-                            "outcome": outcome,
-                            "target_met": None
-                            if margin is None
-                            else bool(difference >= -margin - 1e-12),
-                        }
-                    )
+    for (data, noise_setting), method, reference in itertools.product(
+        cells, methods, references
+    ):
+        pairs = [
+            (
+                by_key.get((data, noise_setting, method, seed)),
+                by_key.get((data, noise_setting, reference, seed)),
+            )
+            for seed in seeds
+        ]
+        pairs = [(m, r) for m, r in pairs if m is not None and r is not None]
+        if not pairs:
+            continue
+        for metric in COMPARED_METRICS.get(reference, ("test_accuracy",)):
+            diffs = np.array(
+                [getattr(m, metric) - getattr(r, metric) for m, r in pairs]
+            )
+            diffs = diffs[~np.isnan(diffs)]
+            if len(diffs):
+                rows.append(
+                    {
+                        "data": data,
+                        "noise": noise_setting,
+                        "method": method,
+                        "reference": reference,
+                        "metric": metric,
+                        **_judged(diffs, TARGET_MARGINS.get((reference, metric))),
+                    }
+                )
     return rows
+
+
+def _judged(diffs: np.ndarray, margin) -> dict:
+    """A cell's verdict from its per-seed differences (see :func:`compare`)."""
+    difference = float(diffs.mean())
+    stderr = float(diffs.std(ddof=1) / np.sqrt(len(diffs))) if len(diffs) > 1 else 0.0
+    if difference > stderr:
+        outcome = "won"
+    elif difference < -stderr:
+        outcome = "lost"
+    else:
+        outcome = "tied"
+    return {
+        "difference": difference,
+        "stderr": stderr,
+        "seeds": len(diffs),
+        "outcome": outcome,
+        "target_met": None if margin is None else bool(difference >= -margin - 1e-12),
+    }
 
 
 def format_comparison(comparison: Sequence[dict]) -> str:
