@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 import difflib
 import inspect
+import os
 import warnings
 from numbers import Integral, Real
 
@@ -43,6 +44,7 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback
 from torch.utils.data import DataLoader
 
+from ._checkpoint import FitCheckpoint, restore_random_state
 from ._data import channel_statistics, validate_input
 from ._net import IndexedNet, TrainingInterrupted
 from ._runtime import (
@@ -109,6 +111,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         "train_split": [None, callable],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
+        "checkpoint_dir": [None, str, os.PathLike],
     }
 
     def __init__(
@@ -129,6 +132,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         train_split=None,
         verbose=0,
         random_state=None,
+        checkpoint_dir=None,
         **net_params,
     ):
         self.module = module
@@ -146,6 +150,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         self.train_split = train_split
         self.verbose = verbose
         self.random_state = random_state
+        self.checkpoint_dir = checkpoint_dir
         vars(self).update(net_params)
 
     # -- parameters -------------------------------------------------------------
@@ -234,13 +239,25 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         self._check_training_setup(len(data))
         self._check_prefixed_params(len(self.classes_))
         self._warn_if_budget_short()
-        seed = resolve_seed(self.random_state)
+        checkpoint = saved = None
+        if self.checkpoint_dir is not None:
+            checkpoint = FitCheckpoint.for_fit(self, data, y_encoded)
+            saved = checkpoint.load()
+        seed = resolve_seed(self.random_state) if saved is None else saved["net"].seed
         with seeded_torch(seed, self.device), torch_threads(self._thread_count()):
-            self.net_ = self._build_net(len(self.classes_), seed).initialize()
-            _check_callback_names(self._net_params(), self.net_)
+            if saved is None:
+                self.net_ = self._build_net(len(self.classes_), seed).initialize()
+                _check_callback_names(self._net_params(), self.net_)
+            else:
+                self.net_ = saved["net"]
+                restore_random_state(saved, self.net_)
+            self.net_.checkpoint = checkpoint
             try:
-                self._check_module_output(data)
-                self.net_.partial_fit(data, y_encoded)
+                if saved is None:
+                    self._check_module_output(data)
+                    self.net_.partial_fit(data, y_encoded)
+                else:
+                    self.net_.resume(data, y_encoded)
                 self.trained_rows_ = self.net_.trained_.cpu().numpy()
                 if not self.trained_rows_.any():
                     raise ValueError(
@@ -257,7 +274,10 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
                 ]
             finally:  # also when training fails: no per-sample state is kept
                 self.net_.release_sample_state()
+                self.net_.detach_checkpoint()
         self._warn_if_unidentifiable(y_encoded, train_proba.argmax(axis=1))
+        if checkpoint is not None:  # the fit it would resume has finished
+            checkpoint.remove()
 
     def _check_prefixed_params(self, n_classes: int) -> None:
         """Name a misspelled ``module__``/``optimizer__``/``iterator_*__``

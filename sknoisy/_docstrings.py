@@ -57,7 +57,18 @@ _NETWORK_PARAMETERS = """module : torch.nn.Module class or instance, default=Non
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, data order, dropout and views. An int makes
         fits on CPU bit-identical wherever they run (see ``n_threads``); global
-        random states are left untouched."""
+        random states are left untouched.
+    checkpoint_dir : str or path-like, default=None
+        A directory (created if missing) where ``fit`` saves its whole training
+        state after every epoch: the network, the optimizer, the history and
+        callbacks, the method's per-sample state and phase, and the random
+        state. A later ``fit`` with the same parameters and data (after an
+        interrupt, a crash, a lost machine) resumes from the last saved epoch
+        and ends bit-identical to an uninterrupted fit on CPU. The file is
+        removed when the fit succeeds; a fit with other parameters or data
+        uses a file of its own. A streamed Dataset is recognised by its type,
+        length and labels only. The file is a pickle: resume only your own.
+        None saves nothing."""
 
 _NET_PARAMS_PARAMETER = """**net_params
         The prefixed parameters of skorch: ``module__*``, ``optimizer__*``,

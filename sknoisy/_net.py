@@ -94,9 +94,17 @@ class IndexedNet(NeuralNetClassifier):
             self.module_.to(memory_format=torch.channels_last)
         return self
 
+    checkpoint = None
+    """The fit's :class:`~sknoisy._checkpoint.FitCheckpoint` (set by the
+    estimator for a fit with ``checkpoint_dir``), saved after every epoch."""
+
     def __getstate__(self):
         state = super().__getstate__()
         state.pop("_channel_cache", None)  # device tensors, rebuilt on demand
+        # The checkpoint saves the generator's state itself; neither belongs in
+        # a pickle of the net.
+        state.pop("_train_generator", None)
+        state.pop("checkpoint", None)
         return state
 
     def get_default_callbacks(self):
@@ -111,12 +119,19 @@ class IndexedNet(NeuralNetClassifier):
     def get_dataset(self, X, y=None):
         return as_indexed(X, y)
 
-    def _shuffle_generator(self) -> torch.Generator:
+    def _shuffle_generator(self, training: bool) -> torch.Generator:
+        """The data order's generator: seeded by ``seed``, or, for the training
+        data of a resumed fit, in the state its checkpoint saved."""
         generator = torch.Generator()
-        if self.seed is None:
+        resumed = vars(self).pop("_resumed_generator_state", None) if training else None
+        if resumed is not None:
+            generator.set_state(resumed)
+        elif self.seed is None:
             generator.seed()
         else:
             generator.manual_seed(int(self.seed))
+        if training:
+            self._train_generator = generator
         return generator
 
     def get_iterator(self, dataset, training=False):
@@ -137,12 +152,12 @@ class IndexedNet(NeuralNetClassifier):
                 batch_size=batch_size,
                 shuffle=shuffle,
                 drop_last=kwargs.get("drop_last", False),
-                generator=self._shuffle_generator() if shuffle else None,
+                generator=self._shuffle_generator(training) if shuffle else None,
                 device=self.device,
             )
         if iterator is DataLoader:
             if shuffle and "generator" not in kwargs:
-                kwargs["generator"] = self._shuffle_generator()
+                kwargs["generator"] = self._shuffle_generator(training)
             if torch.device(self.device).type == "cuda":
                 kwargs.setdefault("pin_memory", True)
         return iterator(dataset, batch_size=batch_size, **kwargs)
@@ -209,6 +224,30 @@ class IndexedNet(NeuralNetClassifier):
                 raise TrainingInterrupted from error
             self.stopped_early_ = True
             return self
+
+    def resume(self, X, y=None, **fit_params):
+        """Finish a fit restored from its checkpoint: the epochs left, then the
+        end of training.
+
+        The net comes from the checkpoint with its per-sample state, callbacks
+        and history, so ``on_train_begin``, which would allocate them afresh,
+        is not run again.
+        """
+        self.fit_loop(X, y, epochs=self.max_epochs - len(self.history), **fit_params)
+        self.notify("on_train_end", X=X, y=y)
+        return self
+
+    def notify(self, method_name, **cb_kwargs):
+        super().notify(method_name, **cb_kwargs)
+        # After the net's own epoch end and every callback's: the saved state is
+        # the one the next epoch starts from.
+        if method_name == "on_epoch_end" and self.checkpoint is not None:
+            self.checkpoint.save(self)
+
+    def detach_checkpoint(self) -> None:
+        """End the fit's checkpointing (the fitted net saves nothing more)."""
+        vars(self).pop("checkpoint", None)
+        vars(self).pop("_resumed_generator_state", None)
 
     def _early_stopping_fired(self) -> bool:
         return any(

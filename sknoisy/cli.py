@@ -284,6 +284,7 @@ def _audit(args) -> int:
         device=args.device,
         n_threads="auto" if args.threads is None else args.threads,
         callbacks=None if args.no_progress else [EpochProgressBar()],
+        checkpoint_dir=args.checkpoint_dir,
     )
     if frame is not None:  # once the input is known to be usable
         _print_feature_columns(frame, args.target, X.shape[1])
@@ -643,6 +644,12 @@ def build_parser() -> argparse.ArgumentParser:
         "before training, naming them)",
     )
     audit.add_argument(
+        "--checkpoint-dir",
+        help="save the training state here after every epoch; the same command "
+        "run again resumes an interrupted audit from its last epoch (the file is "
+        "removed when the audit's training ends; default: none saved)",
+    )
+    audit.add_argument(
         "--no-progress",
         "--quiet",
         dest="no_progress",
@@ -770,6 +777,7 @@ CLI_OPTIONS = {
     "max_epochs": "--epochs",
     "random_state": "--seed",
     "n_threads": "--threads",
+    "checkpoint_dir": "--checkpoint-dir",
 }
 """The estimator parameters the commands set, by the option that sets them."""
 

@@ -147,23 +147,34 @@ class EpochProgressBar(Callback):
         self.lines = lines
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
+        self.plan_ = epoch_plan(net)
+        self.remaining_ = RemainingTime(self.plan_)
+        self._open(time.monotonic())
+
+    def _open(self, started: float) -> None:
+        """Start writing: at the start of a fit, or of a fit resumed from its
+        checkpoint (which pickles neither the stream nor the bar)."""
         self.stream_ = sys.stderr if self.stream is None else self.stream
         is_terminal = getattr(self.stream_, "isatty", lambda: False)()
         self.lines_ = not is_terminal if self.lines is None else bool(self.lines)
-        self.plan_ = epoch_plan(net)
-        self.remaining_ = RemainingTime(self.plan_)
-        self.started_ = self.epoch_started_ = time.monotonic()
+        self.started_ = started
+        self.epoch_started_ = time.monotonic()
         self.bar_ = None
         if not self.lines_:
             from tqdm.auto import tqdm
 
             self.bar_ = tqdm(
                 total=len(self.plan_),
+                initial=len(self.remaining_.seconds),
                 desc=self.description,
                 file=self.stream_,
                 bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
                 "[{elapsed}{postfix}]",
             )
+
+    def on_epoch_begin(self, net, **kwargs):
+        if "stream_" not in vars(self):  # resumed: the time so far is the epochs'
+            self._open(time.monotonic() - sum(self.remaining_.seconds))
 
     def on_epoch_end(self, net, **kwargs):
         now = time.monotonic()

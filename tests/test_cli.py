@@ -229,6 +229,44 @@ def test_an_interrupted_audit_writes_nothing_and_exits_130(tmp_path, capsys):
     assert capsys.readouterr().err.strip().splitlines()[-1].endswith("interrupted")
 
 
+def test_an_interrupted_audit_resumes_from_its_checkpoint(
+    tmp_path, capsys, monkeypatch
+):
+    from sknoisy._net import IndexedNet
+
+    source = write_csv(tmp_path / "data.csv")
+    checkpoints = tmp_path / "checkpoints"
+
+    def audit(out, *extra):
+        return main(
+            [
+                *("audit", str(source), "--target", "label", "--epochs", "4"),
+                *("--out", str(tmp_path / out), *extra),
+            ]
+        )
+
+    assert audit("reference.csv") == 0
+    run = IndexedNet.run_single_epoch
+
+    def interrupted_in_epoch_3(net, iterator, training, *args, **kwargs):
+        if training and len(net.history) == 3:
+            raise KeyboardInterrupt
+        return run(net, iterator, training, *args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(IndexedNet, "run_single_epoch", interrupted_in_epoch_3)
+        assert audit("issues.csv", "--checkpoint-dir", str(checkpoints)) == 130
+    assert not (tmp_path / "issues.csv").exists()
+    assert len(list(checkpoints.iterdir())) == 1
+    capsys.readouterr()
+    assert audit("issues.csv", "--checkpoint-dir", str(checkpoints)) == 0
+    err = capsys.readouterr().err
+    assert "epoch 3/4" in err and "epoch 1/4" not in err  # resumed after epoch 2
+    resumed = (tmp_path / "issues.csv").read_text()
+    assert resumed == (tmp_path / "reference.csv").read_text()
+    assert list(checkpoints.iterdir()) == []
+
+
 @pytest.mark.parametrize(
     "extra, message",
     [

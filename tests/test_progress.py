@@ -23,7 +23,8 @@ def test_one_bar_advanced_once_per_epoch_in_a_terminal(monkeypatch):
     updates = []
 
     class Bar:
-        def __init__(self, total, desc, file, bar_format):
+        def __init__(self, total, initial, desc, file, bar_format):
+            assert initial == 0  # a fresh fit
             self.total, self.desc = total, desc
 
         def set_postfix_str(self, text, refresh):

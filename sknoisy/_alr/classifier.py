@@ -153,6 +153,7 @@ class ALRClassifier(NoisyLabelClassifier):
         train_split=None,
         verbose=0,
         random_state=None,
+        checkpoint_dir=None,
         warmup_epochs="auto",
         momentum=0.9,
         entropy_weight=1.0,
@@ -177,6 +178,7 @@ class ALRClassifier(NoisyLabelClassifier):
             train_split=train_split,
             verbose=verbose,
             random_state=random_state,
+            checkpoint_dir=checkpoint_dir,
             **net_params,
         )
         self.warmup_epochs = warmup_epochs

@@ -202,6 +202,7 @@ class WrongEventClassifier(NoisyLabelClassifier):
         train_split=None,
         verbose=0,
         random_state=None,
+        checkpoint_dir=None,
         stage1_epochs=0.3,
         views=None,
         mixture="class",
@@ -228,6 +229,7 @@ class WrongEventClassifier(NoisyLabelClassifier):
             train_split=train_split,
             verbose=verbose,
             random_state=random_state,
+            checkpoint_dir=checkpoint_dir,
             **net_params,
         )
         self.stage1_epochs = stage1_epochs
