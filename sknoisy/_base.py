@@ -46,6 +46,7 @@ from torch.utils.data import DataLoader
 
 from ._checkpoint import FitCheckpoint, restore_random_state
 from ._data import channel_statistics, validate_input
+from ._distributed import broadcast_seed, data_parallel, process_device
 from ._net import IndexedNet, TrainingInterrupted
 from ._runtime import (
     check_device,
@@ -112,6 +113,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         "verbose": ["verbose"],
         "random_state": ["random_state"],
         "checkpoint_dir": [None, str, os.PathLike],
+        "distributed": [StrOptions({"auto"}), Options(bool, {False})],
     }
 
     def __init__(
@@ -133,6 +135,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         verbose=0,
         random_state=None,
         checkpoint_dir=None,
+        distributed="auto",
         **net_params,
     ):
         self.module = module
@@ -151,6 +154,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
         self.random_state = random_state
         self.checkpoint_dir = checkpoint_dir
+        self.distributed = distributed
         vars(self).update(net_params)
 
     # -- parameters -------------------------------------------------------------
@@ -239,14 +243,19 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         self._check_training_setup(len(data))
         self._check_prefixed_params(len(self.classes_))
         self._warn_if_budget_short()
+        parallel = data_parallel(self.distributed, self.device)
+        device = process_device(self.device, parallel)
         checkpoint = saved = None
         if self.checkpoint_dir is not None:
-            checkpoint = FitCheckpoint.for_fit(self, data, y_encoded)
-            saved = checkpoint.load()
+            checkpoint = FitCheckpoint.for_fit(self, data, y_encoded, parallel)
+            saved = checkpoint.load(parallel, device)
         seed = resolve_seed(self.random_state) if saved is None else saved["net"].seed
-        with seeded_torch(seed, self.device), torch_threads(self._thread_count()):
+        if parallel is not None and saved is None:
+            seed = broadcast_seed(seed, device)  # one data order for all
+        with seeded_torch(seed, device), torch_threads(self._thread_count()):
             if saved is None:
-                self.net_ = self._build_net(len(self.classes_), seed).initialize()
+                net = self._build_net(len(self.classes_), seed, device, parallel)
+                self.net_ = net.initialize()
                 _check_callback_names(self._net_params(), self.net_)
             else:
                 self.net_ = saved["net"]
@@ -514,7 +523,9 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         """Method parameters for ``_net_class`` (hook)."""
         return {}
 
-    def _build_net(self, n_classes: int, seed: int) -> IndexedNet:
+    def _build_net(
+        self, n_classes: int, seed: int, device=None, parallel=None
+    ) -> IndexedNet:
         other_params = {
             k: v for k, v in self._net_params().items() if not k.startswith("module__")
         }
@@ -524,7 +535,8 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
             "lr": self.lr,
             "max_epochs": self.max_epochs,
             "batch_size": self.batch_size,
-            "device": self.device,
+            "device": self.device if device is None else device,
+            "data_parallel": parallel,
             "callbacks": _copied_callbacks(self.callbacks),
             "train_split": self.train_split,
             "verbose": self.verbose,

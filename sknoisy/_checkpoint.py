@@ -30,6 +30,8 @@ import joblib
 import numpy as np
 import torch
 
+from ._distributed import gathered
+
 CHECKPOINT_FORMAT = 1
 """Bumped when what a checkpoint holds changes; part of the key."""
 
@@ -53,11 +55,12 @@ class FitCheckpoint:
         self.key = key
 
     @classmethod
-    def for_fit(cls, estimator, data, y_encoded) -> FitCheckpoint:
+    def for_fit(cls, estimator, data, y_encoded, parallel=None) -> FitCheckpoint:
         """The checkpoint of this fit in ``estimator.checkpoint_dir``.
 
         Checked before any training: the directory is created if needed and
-        must be writable, and every parameter must be picklable.
+        must be writable, and every parameter must be picklable. In a
+        data-parallel fit (``parallel``) every process has a file of its own.
         """
         directory = Path(os.fspath(estimator.checkpoint_dir)).expanduser()
         if directory.exists() and not directory.is_dir():
@@ -74,11 +77,18 @@ class FitCheckpoint:
                 f"checkpoint_dir={str(directory)!r} cannot be written to: "
                 f"{error.strerror or error}."
             ) from None
-        key = fit_key(estimator, data, y_encoded)
-        return cls(directory / f"{type(estimator).__name__}-{key[:20]}.ckpt", key)
+        world = "" if parallel is None else f"{parallel.world_size}"
+        key = fit_key(estimator, data, y_encoded, world)
+        name = f"{type(estimator).__name__}-{key[:20]}"
+        if parallel is not None:
+            name += f"-rank{parallel.rank}of{parallel.world_size}"
+        return cls(directory / f"{name}.ckpt", key)
 
-    def load(self) -> dict | None:
+    def load(self, parallel=None, device="cpu") -> dict | None:
         """The saved state of this fit, or None if there is none.
+
+        In a data-parallel fit every process must hold the same epoch's state;
+        otherwise (a crash between two processes' saves) this raises.
 
         Returns
         -------
@@ -87,6 +97,18 @@ class FitCheckpoint:
             ``cuda_rng`` (or None) and ``generator`` (the data order's state, or
             None).
         """
+        state = self._read()
+        if parallel is not None:
+            epochs = gathered(-1 if state is None else state["epoch"], device)
+            if len(set(epochs)) > 1:
+                raise ValueError(
+                    "The processes' checkpoints are of different epochs (by rank: "
+                    f"{epochs}, -1 for none) in {str(self.path.parent)!r}; delete "
+                    "them to train from the start."
+                )
+        return state
+
+    def _read(self) -> dict | None:
         if not self.path.exists():
             return None
         try:
@@ -145,13 +167,14 @@ def restore_random_state(state: dict, net) -> None:
     net._resumed_generator_state = state["generator"]
 
 
-def fit_key(estimator, data, y_encoded) -> str:
+def fit_key(estimator, data, y_encoded, world: str = "") -> str:
     """A digest of everything that decides a fit's training run.
 
     The estimator's parameters (but ``verbose`` and ``checkpoint_dir``), the
     training features (for in-memory data; a streamed Dataset by its type and
-    length), the encoded labels and classes, and the versions of sknoisy, torch
-    and the checkpoint format. Equal keys mean that a saved run can be
+    length), the encoded labels and classes, the versions of sknoisy, torch
+    and the checkpoint format, and the number of processes of a data-parallel
+    fit. Equal keys mean that a saved run can be
     continued as this fit.
     """
     from . import __version__  # the package's, defined after its imports
@@ -176,6 +199,7 @@ def fit_key(estimator, data, y_encoded) -> str:
         __version__,
         torch.__version__,
         str(CHECKPOINT_FORMAT),
+        world,
     ):
         digest.update(part.encode())
         digest.update(b"\0")

@@ -37,6 +37,8 @@ from sklearn.utils.validation import (
 from skorch.helper import SliceDataset
 from torch.utils.data import Dataset, Subset
 
+from ._distributed import shard_bounds
+
 SAMPLE_INDEX = "sample_idx"
 """Key of the row indices in a batch's input dictionary."""
 
@@ -378,6 +380,10 @@ class TensorBatchIterator:
         Source of the shuffling permutation; seeds the order reproducibly.
     device : str or torch.device, default="cpu"
         Where the batches are produced.
+    parallel : DataParallel or None, default=None
+        In a data-parallel fit, yield only this process's shard of each batch
+        (:func:`sknoisy._distributed.shard_bounds`); the batches themselves,
+        and their order, are those of one process.
     """
 
     def __init__(
@@ -388,6 +394,7 @@ class TensorBatchIterator:
         drop_last: bool = False,
         generator: torch.Generator | None = None,
         device: str | torch.device = "cpu",
+        parallel=None,
     ):
         resolved = tensor_rows(dataset)
         if resolved is None:
@@ -405,6 +412,7 @@ class TensorBatchIterator:
         self.drop_last = drop_last
         self.generator = generator
         self.device = device
+        self.parallel = parallel
 
     def __len__(self) -> int:
         if self.drop_last:
@@ -427,6 +435,9 @@ class TensorBatchIterator:
         for b in range(len(self)):
             start = b * self.batch_size
             stop = min(start + self.batch_size, self.n_rows)
+            if self.parallel is not None:  # this process's part of the batch
+                first, last = shard_bounds(stop - start, self.parallel)
+                start, stop = start + first, start + last
             if order is None:
                 idx = torch.arange(start, stop, device=self.device)
                 xb = self.X[start:stop]

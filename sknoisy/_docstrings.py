@@ -68,7 +68,16 @@ _NETWORK_PARAMETERS = """module : torch.nn.Module class or instance, default=Non
         removed when the fit succeeds; a fit with other parameters or data
         uses a file of its own. A streamed Dataset is recognised by its type,
         length and labels only. The file is a pickle: resume only your own.
-        None saves nothing."""
+        None saves nothing.
+    distributed : "auto" or False, default="auto"
+        Data-parallel training over processes launched by ``torchrun`` (or
+        any ``torch.distributed`` process group): with ``"auto"``, when the
+        script runs in a process group of two or more processes, every process
+        calls ``fit`` on the same data and trains its shard of every batch, and
+        the per-sample state is combined after every epoch, so that the fitted
+        attributes are the same on every process and agree with a
+        one-process fit (see :doc:`/distributed`). False trains in each
+        process alone."""
 
 _NET_PARAMS_PARAMETER = """**net_params
         The prefixed parameters of skorch: ``module__*``, ``optimizer__*``,

@@ -29,6 +29,7 @@ from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping, PrintLog
 from skorch.dataset import get_len, unpack_data
 from skorch.utils import to_tensor
+from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
 from ._data import (
@@ -38,6 +39,16 @@ from ._data import (
     as_indexed,
     as_pixels,
     tensor_rows,
+)
+from ._distributed import (
+    ShardedBatchSampler,
+    all_rows_touched,
+    check_same_data,
+    check_shardable,
+    combine_rows,
+    global_batch_rows,
+    shard_bounds,
+    sum_over_processes,
 )
 
 
@@ -64,6 +75,9 @@ class IndexedNet(NeuralNetClassifier):
     channels_last : bool, default=False
         Keep the module's 4-D weights and each image batch in channels-last
         memory format (for convolutional networks: faster on CPUs and GPUs).
+    data_parallel : DataParallel or None, default=None
+        This process's place in a data-parallel fit (:mod:`sknoisy._distributed`);
+        None trains in this process alone.
     """
 
     print_log_hidden: tuple[str, ...] = ("train_batch_count", "valid_batch_count")
@@ -79,6 +93,7 @@ class IndexedNet(NeuralNetClassifier):
         channel_mean=None,
         channel_std=None,
         channels_last=False,
+        data_parallel=None,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
@@ -87,11 +102,15 @@ class IndexedNet(NeuralNetClassifier):
         self.channel_mean = channel_mean
         self.channel_std = channel_std
         self.channels_last = channels_last
+        self.data_parallel = data_parallel
 
     def initialize_module(self):
         super().initialize_module()
         if self.channels_last:
             self.module_.to(memory_format=torch.channels_last)
+        if self.data_parallel is not None and torch.device(self.device).type == "cuda":
+            # BatchNorm over the global batch, as one process computes it.
+            self.module_ = torch.nn.SyncBatchNorm.convert_sync_batchnorm(self.module_)
         return self
 
     checkpoint = None
@@ -105,6 +124,7 @@ class IndexedNet(NeuralNetClassifier):
         # a pickle of the net.
         state.pop("_train_generator", None)
         state.pop("checkpoint", None)
+        state.pop("_parallel_module", None)  # rebuilt by a resumed fit
         return state
 
     def get_default_callbacks(self):
@@ -142,6 +162,13 @@ class IndexedNet(NeuralNetClassifier):
             batch_size = len(dataset)
         iterator = self.iterator_train if training else self.iterator_valid
         shuffle = kwargs.get("shuffle", False)
+        drop_last = kwargs.get("drop_last", False)
+        # Validation and prediction run whole on every process.
+        parallel = self.data_parallel if training else None
+        if training:
+            self._train_batches = (len(dataset), batch_size)
+        if parallel is not None:
+            check_shardable(len(dataset), batch_size, drop_last, parallel.world_size)
         if (
             iterator is DataLoader
             and tensor_rows(dataset) is not None
@@ -151,15 +178,26 @@ class IndexedNet(NeuralNetClassifier):
                 dataset,
                 batch_size=batch_size,
                 shuffle=shuffle,
-                drop_last=kwargs.get("drop_last", False),
+                drop_last=drop_last,
                 generator=self._shuffle_generator(training) if shuffle else None,
                 device=self.device,
+                parallel=parallel,
             )
         if iterator is DataLoader:
             if shuffle and "generator" not in kwargs:
                 kwargs["generator"] = self._shuffle_generator(training)
             if torch.device(self.device).type == "cuda":
                 kwargs.setdefault("pin_memory", True)
+            if parallel is not None:
+                sampler = ShardedBatchSampler(
+                    len(dataset),
+                    batch_size,
+                    kwargs.pop("shuffle", False),
+                    kwargs.pop("drop_last", False),
+                    kwargs.pop("generator", None),
+                    parallel,
+                )
+                return iterator(dataset, batch_sampler=sampler, **kwargs)
         return iterator(dataset, batch_size=batch_size, **kwargs)
 
     # -- batches --------------------------------------------------------------
@@ -196,11 +234,14 @@ class IndexedNet(NeuralNetClassifier):
         if isinstance(x, Mapping) and SAMPLE_INDEX in x:
             x = self.to_device(x[FEATURES])
         x = self.standardize(x)
+        # In a data-parallel training step the forward pass runs through
+        # DistributedDataParallel, whose backward averages the gradients.
+        module = vars(self).get("_step_module") or self.module_
         if not self.mixed_precision:
-            return super().infer(x, **fit_params)
+            return module(x, **fit_params)
         device_type = torch.device(self.device).type
         with torch.autocast(device_type=device_type, dtype=torch.bfloat16):
-            logits = super().infer(x, **fit_params)
+            logits = module(x, **fit_params)
         return logits.float()
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
@@ -233,6 +274,8 @@ class IndexedNet(NeuralNetClassifier):
         and history, so ``on_train_begin``, which would allocate them afresh,
         is not run again.
         """
+        if self.data_parallel is not None:
+            self._start_data_parallel(self.targets_)
         self.fit_loop(X, y, epochs=self.max_epochs - len(self.history), **fit_params)
         self.notify("on_train_end", X=X, y=y)
         return self
@@ -261,9 +304,44 @@ class IndexedNet(NeuralNetClassifier):
         self._set_training(True)
         x, rows, y = self.unpack_training_batch(batch)
         self.trained_[rows] = True
-        loss, logits = self.training_loss(x, rows, y, **fit_params)
-        loss.backward()
-        return {"loss": loss, "y_pred": logits}
+        if self.data_parallel is None:
+            loss, logits = self.training_loss(x, rows, y, **fit_params)
+            loss.backward()
+            return {"loss": loss, "y_pred": logits}
+        self._epoch_rows[rows] = True
+        vars(self)["_step_module"] = self._parallel_module
+        try:
+            loss, logits = self.training_loss(x, rows, y, **fit_params)
+        finally:
+            vars(self).pop("_step_module")
+        # The shard's share of the global batch's mean loss; the processes'
+        # gradients are averaged, hence the world size.
+        share = len(rows) / self.global_batch_rows()
+        (loss * (share * self.data_parallel.world_size)).backward()
+        return {"loss": loss * share, "y_pred": logits}
+
+    def global_batch_rows(self) -> int:
+        """The rows of the global batch being trained on (a host-side count)."""
+        n_rows, batch_size = self._train_batches
+        return global_batch_rows(self._batch_number, n_rows, batch_size)
+
+    def draw_views(self, views, x):
+        """``views(x)``, with the random draws of a one-process fit.
+
+        In a data-parallel fit each process draws the views of the whole
+        global batch (its own rows in their places, zeros elsewhere) and keeps
+        its shard, so that every row gets the draws one process would give it.
+        ``views`` must treat rows independently, as sknoisy's views do.
+        """
+        if self.data_parallel is None:
+            return views(x)
+        start, stop = shard_bounds(self.global_batch_rows(), self.data_parallel)
+        whole = x.new_zeros((self.global_batch_rows(), *x.shape[1:]))
+        whole[start:stop] = x
+        drawn = views(whole)
+        if isinstance(drawn, torch.Tensor):
+            return drawn[start:stop]
+        return tuple(view[start:stop] for view in drawn)
 
     def unpack_training_batch(self, batch):
         """Split a training batch into ``(x, rows, y)`` on the device."""
@@ -301,6 +379,16 @@ class IndexedNet(NeuralNetClassifier):
         return self.get_loss(logits, y, training=True), logits
 
     # -- per-sample state -------------------------------------------------------
+    def epoch_state(self) -> list[torch.Tensor]:
+        """The per-sample tensors a training epoch updates by row (hook).
+
+        In a data-parallel fit they are combined over the processes at the end
+        of every training epoch, before the method's epoch logic
+        (:func:`sknoisy._distributed.combine_rows`). Extend the list with the
+        method's tensors (wrong events, online predictions, soft labels).
+        """
+        return [self.trained_]
+
     def sample_state(self, targets: torch.Tensor, dataset) -> dict:
         """The method's per-sample training state, freshly allocated (hook).
 
@@ -330,6 +418,19 @@ class IndexedNet(NeuralNetClassifier):
         }
         vars(self).update(state)
         self.sample_state_names_ = tuple(state)
+        if self.data_parallel is not None:
+            self._start_data_parallel(targets)
+
+    def _start_data_parallel(self, targets: torch.Tensor) -> None:
+        """Check that every process has the same data; wrap the module for the
+        training forward passes (not an attribute skorch would register)."""
+        check_same_data(len(targets), targets, self.device)
+        self._epoch_rows = torch.zeros_like(self.trained_)
+        index = torch.device(self.device).index
+        cuda = torch.device(self.device).type == "cuda"
+        vars(self)["_parallel_module"] = DistributedDataParallel(
+            self.module_, device_ids=[index] if cuda else None
+        )
 
     def _snapshot(self) -> dict:
         """A copy of the module's state on its device (no host transfer)."""
@@ -340,6 +441,8 @@ class IndexedNet(NeuralNetClassifier):
         for name in getattr(self, "sample_state_names_", ()):
             vars(self).pop(name, None)
         vars(self).pop("sample_state_names_", None)
+        for name in ("_epoch_rows", "_parallel_module"):
+            vars(self).pop(name, None)
 
     # skorch records every batch's loss with ``loss.item()``, a host
     # synchronisation per batch that only this loop can avoid; the override keeps
@@ -349,7 +452,8 @@ class IndexedNet(NeuralNetClassifier):
         if iterator is None:
             return
         losses = []
-        for batch in iterator:
+        for number, batch in enumerate(iterator):
+            self._batch_number = number
             self.notify("on_batch_begin", batch=batch, training=training)
             step = step_fn(batch, **fit_params)
             losses.append(step["loss"].detach())
@@ -360,8 +464,14 @@ class IndexedNet(NeuralNetClassifier):
             )
             self.history.record_batch(prefix + "_batch_size", batch_size)
             self.notify("on_batch_end", batch=batch, training=training, **step)
+        parallel = training and self.data_parallel is not None
+        if parallel:
+            self._combine_epoch_state()
         if losses:
-            values = torch.stack(losses).float().cpu().tolist()
+            values = torch.stack(losses).float()
+            if parallel:  # each process holds its shard's share of each batch
+                sum_over_processes(values)
+            values = values.cpu().tolist()
             if training and not np.isfinite(values).all():
                 raise ValueError(
                     f"The training loss became non-finite in epoch "
@@ -372,3 +482,11 @@ class IndexedNet(NeuralNetClassifier):
             for row, value in zip(batches, values, strict=True):
                 row[prefix + "_loss"] = value
         self.history.record(prefix + "_batch_count", len(losses))
+
+    def _combine_epoch_state(self) -> None:
+        """Give every process every row's state from the process that trained it."""
+        mine = self._epoch_rows
+        touched = all_rows_touched(mine)
+        for state in self.epoch_state():
+            combine_rows(state, mine, touched)
+        mine.zero_()

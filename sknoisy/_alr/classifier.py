@@ -154,6 +154,7 @@ class ALRClassifier(NoisyLabelClassifier):
         verbose=0,
         random_state=None,
         checkpoint_dir=None,
+        distributed="auto",
         warmup_epochs="auto",
         momentum=0.9,
         entropy_weight=1.0,
@@ -179,6 +180,7 @@ class ALRClassifier(NoisyLabelClassifier):
             verbose=verbose,
             random_state=random_state,
             checkpoint_dir=checkpoint_dir,
+            distributed=distributed,
             **net_params,
         )
         self.warmup_epochs = warmup_epochs

@@ -75,6 +75,12 @@ class ALRNet(IndexedNet):
             ),
         }
 
+    def epoch_state(self):
+        state = [*super().epoch_state(), self.soft_labels_]
+        if not self.refining:
+            state.append(self.warmup_.tracker.current)
+        return state
+
     @property
     def refining(self) -> bool:
         """Whether the warm-up is over and the soft labels are being refined."""

@@ -203,6 +203,7 @@ class WrongEventClassifier(NoisyLabelClassifier):
         verbose=0,
         random_state=None,
         checkpoint_dir=None,
+        distributed="auto",
         stage1_epochs=0.3,
         views=None,
         mixture="class",
@@ -230,6 +231,7 @@ class WrongEventClassifier(NoisyLabelClassifier):
             verbose=verbose,
             random_state=random_state,
             checkpoint_dir=checkpoint_dir,
+            distributed=distributed,
             **net_params,
         )
         self.stage1_epochs = stage1_epochs

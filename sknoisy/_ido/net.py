@@ -137,6 +137,12 @@ class WrongEventNet(IndexedNet):
             "views_": self._fitted_views(dataset),
         }
 
+    def epoch_state(self):
+        state = [*super().epoch_state(), self.wrong_events_]
+        if self.stage_ == 1:
+            state.append(self.stage1_.tracker.current)
+        return state
+
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
         self.mixture_ = WrongEventMixture(
@@ -238,7 +244,8 @@ class WrongEventNet(IndexedNet):
         if self.stage_ == 1:
             train_view = getattr(self.views_, "train_view", None)
             logits = self.infer(
-                x if train_view is None else train_view(x), **fit_params
+                x if train_view is None else self.draw_views(train_view, x),
+                **fit_params,
             )
             if self._cost_probe is None and self.stage2_step_seconds_ is None:
                 self._cost_probe = (x, y)  # timed at the end of the first epoch
@@ -246,7 +253,7 @@ class WrongEventNet(IndexedNet):
             count_wrong_events(self.wrong_events_, rows, predictions[None], y)
             self.stage1_.observe(rows, predictions)
             return self.get_loss(logits, y, training=True), logits
-        weak, strong = self.views_(x)
+        weak, strong = self.draw_views(self.views_, x)
         logits = self.infer(torch.cat([weak, strong]), **fit_params)
         logits_weak, logits_strong = logits.chunk(2)
         predictions = logits.detach().argmax(dim=1).view(2, -1)
