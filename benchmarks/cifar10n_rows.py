@@ -28,7 +28,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from sknoisy import ALRClassifier, WrongEventClassifier
-from sknoisy._base import odds_refined_codes
+from sknoisy._predictions import RowPredictions, odds_refined_codes
 from sknoisy.datasets import load_cifar10n
 
 METHODS = {"ido": WrongEventClassifier, "alr": ALRClassifier}
@@ -147,7 +147,9 @@ def print_rate_estimates(proba, given, true, flags) -> None:
     }
     print("  noise rate estimates, and the odds rule's refined labels at each:")
     for label, rate in estimates.items():
-        refined = odds_refined_codes(proba, given, flags, rate)
+        refined = odds_refined_codes(
+            RowPredictions.from_proba(proba, given), given, flags, rate
+        )
         print(f"    {label:16s} {rate:.3f}: right {np.mean(refined == true):.4f}")
 
 

@@ -45,9 +45,10 @@ from skorch.callbacks import Callback
 from torch.utils.data import DataLoader
 
 from ._checkpoint import FitCheckpoint, restore_random_state
-from ._data import channel_statistics, validate_input
+from ._data import channel_statistics, compact_codes, validate_input
 from ._distributed import broadcast_seed, data_parallel, process_device
 from ._net import IndexedNet, TrainingInterrupted
+from ._predictions import odds_refined_codes, row_predictions
 from ._runtime import (
     check_device,
     resolve_seed,
@@ -275,16 +276,14 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
                         "than one batch. Lower batch_size or keep the last batch."
                     )
                 # The fitted model's view of its own training rows, computed once.
-                train_proba = self._predicted_proba(data)
-                self._collect_fitted_state(y_encoded, train_proba)
+                predictions = row_predictions(self.net_, data, y_encoded)
+                self._collect_fitted_state(y_encoded, predictions)
                 self.given_codes_ = y_encoded
-                self.given_label_proba_ = train_proba[
-                    np.arange(len(y_encoded)), y_encoded
-                ]
+                self.given_label_proba_ = predictions.given_proba
             finally:  # also when training fails: no per-sample state is kept
                 self.net_.release_sample_state()
                 self.net_.detach_checkpoint()
-        self._warn_if_unidentifiable(y_encoded, train_proba.argmax(axis=1))
+        self._warn_if_unidentifiable(y_encoded, predictions.predicted)
         if checkpoint is not None:  # the fit it would resume has finished
             checkpoint.remove()
 
@@ -340,7 +339,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
             f"{len(self.net_.history)}{how}); {outcome}."
         )
 
-    def _refined_codes(self, y_encoded, train_proba, candidates, proposals):
+    def _refined_codes(self, y_encoded, predictions, candidates, proposals):
         """Refined labels (class indices): where the model's evidence clears the bar.
 
         ``relabel="odds"`` keeps the given label unless the row is a
@@ -359,10 +358,10 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         if self.relabel == "always":
             return np.where(candidates, proposals, y_encoded)
         return odds_refined_codes(
-            train_proba, y_encoded, candidates, float(np.mean(candidates))
+            predictions, y_encoded, candidates, float(np.mean(candidates))
         )
 
-    def _final_model_scores(self, y_encoded, train_proba):
+    def _final_model_scores(self, y_encoded, predictions):
         """Scores from the final model alone, as confident learning reads it.
 
         The fallback for rows a method never trained on (held out by
@@ -375,9 +374,8 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         noise_scores, refined, label_issues : ndarray of shape (n_samples,)
             ``refined`` as class indices.
         """
-        given = train_proba[np.arange(len(y_encoded)), y_encoded]
-        refined = train_proba.argmax(axis=1)
-        return 1.0 - given, refined, refined != y_encoded
+        refined = predictions.predicted
+        return 1.0 - predictions.given_proba, refined, refined != y_encoded
 
     def _warn_if_unidentifiable(self, y_encoded, predictions) -> None:
         """Warn when the given labels carry too little signal to find the noise.
@@ -434,7 +432,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
             )
         self.classes_ = classes
         self._fit_channel_statistics(data)
-        y_encoded = y_encoded.astype(np.int64)
+        y_encoded = compact_codes(y_encoded, len(classes))
         return data.with_targets(y_encoded), y_encoded
 
     def _fit_channel_statistics(self, data) -> None:
@@ -553,13 +551,13 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         }
         return self._net_class(**params)
 
-    def _collect_fitted_state(self, y_encoded, train_proba) -> None:
+    def _collect_fitted_state(self, y_encoded, predictions) -> None:
         """Set ``noise_scores_``, ``refined_labels_`` and ``label_issues_`` (hook).
 
         Called after training, while the net still holds its per-sample state
         (released afterwards). ``y_encoded`` holds the training rows' given
-        labels as class indices; ``train_proba`` the fitted model's
-        probabilities on them, shape (n_samples, n_classes).
+        labels as class indices; ``predictions`` the fitted model's
+        :class:`~sknoisy._predictions.RowPredictions` on them.
         """
         raise NotImplementedError
 
@@ -720,21 +718,6 @@ def _check_prefixed_names(net_params: dict, targets: dict) -> None:
                 f"{name}: {getattr(target, '__name__', target)!s} takes no "
                 f"parameter {argument!r}{hint}"
             )
-
-
-def odds_refined_codes(proba, given, candidates, rate: float) -> np.ndarray:
-    """``relabel="odds"``: a candidate row takes its most likely other class
-    ``j`` where ``p_j r / (C - 1) > p_y (1 - r)`` at noise rate ``r``; every
-    other row keeps its given class (class indices in and out)."""
-    n_samples, n_classes = proba.shape
-    rows = np.arange(n_samples)
-    others = proba.copy()
-    others[rows, given] = -np.inf
-    alternative = others.argmax(axis=1)
-    rate = float(np.clip(rate, 1e-6, 1 - 1e-6))
-    prior_odds = rate / ((n_classes - 1) * (1 - rate))
-    favoured = proba[rows, alternative] * prior_odds > proba[rows, given]
-    return np.where(candidates & favoured, alternative, given)
 
 
 def _check_callback_names(net_params: dict, net) -> None:

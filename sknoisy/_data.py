@@ -39,6 +39,10 @@ from torch.utils.data import Dataset, Subset
 
 from ._distributed import shard_bounds
 
+ROW_CHUNK = 65536
+"""Rows per chunk where a per-epoch figure is computed over every row, so that
+its temporaries take a fixed amount of memory, not one per row."""
+
 SAMPLE_INDEX = "sample_idx"
 """Key of the row indices in a batch's input dictionary."""
 
@@ -99,8 +103,9 @@ class IndexedTensorDataset(Dataset):
         return self.X[:n]
 
     def with_targets(self, y) -> IndexedTensorDataset:
-        """The same features (not copied) with encoded targets ``y``."""
-        return IndexedTensorDataset(self.X, torch.as_tensor(np.asarray(y, np.int64)))
+        """The same features (not copied) with encoded targets ``y`` (not
+        copied either; batches convert them to int64)."""
+        return IndexedTensorDataset(self.X, torch.as_tensor(np.asarray(y)))
 
 
 class IndexedDataset(Dataset):
@@ -173,7 +178,7 @@ class IndexedDataset(Dataset):
 
     def with_targets(self, y) -> IndexedDataset:
         """The same dataset with encoded targets ``y``."""
-        return IndexedDataset(self.dataset, np.asarray(y, np.int64))
+        return IndexedDataset(self.dataset, np.asarray(y))
 
 
 INDEXED_DATASETS = (IndexedTensorDataset, IndexedDataset)
@@ -319,6 +324,16 @@ def as_float32(X: np.ndarray) -> np.ndarray:
     return X32
 
 
+def compact_codes(codes: np.ndarray, n_classes: int) -> np.ndarray:
+    """Class codes in the smallest signed integer type that holds them and a
+    code -1 ("none"): per-sample labels and predictions then take 1 byte each
+    up to 127 classes, 2 up to 32,767."""
+    for dtype in (np.int8, np.int16, np.int32):
+        if n_classes <= np.iinfo(dtype).max:
+            return codes.astype(dtype)
+    return codes.astype(np.int64)
+
+
 def dataset_targets(dataset, y) -> np.ndarray:
     """The labels of a Dataset input: ``y``, its ``targets``, or its items' labels."""
     if y is None:
@@ -422,7 +437,9 @@ class TensorBatchIterator:
     def _epoch_order(self) -> torch.Tensor | None:
         """Rows in this epoch's order, on the device (None: all rows in order)."""
         if self.shuffle:
-            perm = torch.randperm(self.n_rows, generator=self.generator)
+            # int32 (half the memory of int64), the same permutation.
+            dtype = torch.int32 if self.n_rows < 2**31 else torch.int64
+            perm = torch.randperm(self.n_rows, generator=self.generator, dtype=dtype)
             order = perm if self.rows is None else self.rows[perm]
         elif self.rows is not None:
             order = self.rows

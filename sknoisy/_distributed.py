@@ -205,7 +205,9 @@ def combine_rows(state: torch.Tensor, mine: torch.Tensor, touched: torch.Tensor)
     """
     mask = mine.view(-1, *([1] * (state.ndim - 1)))
     dtype = state.dtype
-    work = state.long() if dtype == torch.bool else state
+    # gloo reduces neither bools nor integers narrower than 32 bits.
+    narrow = (torch.bool, torch.int8, torch.uint8, torch.int16)
+    work = state.to(torch.int32) if dtype in narrow else state
     owned = torch.where(mask, work, torch.zeros((), dtype=work.dtype))
     dist.all_reduce(owned)
     untouched = ~touched.view_as(mask)

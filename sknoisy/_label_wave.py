@@ -20,6 +20,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from ._data import ROW_CHUNK
+
 SETTLED_FRACTION = 0.5
 """A local minimum counts once PC is at most this fraction of its running peak."""
 
@@ -137,7 +139,8 @@ class PredictionChangeTracker:
         # A constant predictor's accuracy (capped by an explicit bar).
         self.constant = min(majority_share(given), self.bar)
         self.n_classes = int(targets.max()) + 1 if len(targets) else 0
-        self.previous = torch.full_like(targets, -1, dtype=torch.long)
+        # In the labels' (compact) integer type; -1 until a row is seen.
+        self.previous = torch.full_like(targets, -1)
         self.current = self.previous.clone()
         self.epochs = 0
         self.changes: list[int] = []
@@ -146,7 +149,7 @@ class PredictionChangeTracker:
 
     def update(self, rows: torch.Tensor, predictions: torch.Tensor) -> None:
         """Record one batch's online predictions (no host synchronisation)."""
-        self.current[rows] = predictions
+        self.current[rows] = predictions.to(self.current.dtype)
 
     def end_epoch(self) -> int | None:
         """Close the epoch; return its PC (None after the first epoch).
@@ -154,15 +157,19 @@ class PredictionChangeTracker:
         One transfer per epoch: the changes and the online accuracy together.
         """
         self.epochs += 1
-        seen = self.current >= 0
-        hits = (self.current == self.targets) & seen
-        per_class = [
-            torch.bincount(self.targets, weights=w.float(), minlength=self.n_classes)
-            for w in (hits, seen)
-        ]
-        figures = torch.cat(
-            [(self.current != self.previous).sum().float().view(1), *per_class]
-        ).tolist()
+        # Summed over chunks of rows: temporaries of a fixed size.
+        figures = torch.zeros(1 + 2 * self.n_classes, device=self.targets.device)
+        for start in range(0, len(self.targets), ROW_CHUNK):
+            rows = slice(start, start + ROW_CHUNK)
+            current, targets = self.current[rows], self.targets[rows]
+            seen = current >= 0
+            hits = (current == targets) & seen
+            figures[0] += (current != self.previous[rows]).sum()
+            for offset, counted in ((1, hits), (1 + self.n_classes, seen)):
+                figures[offset : offset + self.n_classes] += torch.bincount(
+                    targets, weights=counted.float(), minlength=self.n_classes
+                )
+        figures = figures.tolist()
         change = None
         if self.epochs > 1:
             change = int(figures[0])
@@ -323,5 +330,8 @@ class LabelWavePhase:
         return self.fewest_epoch, self.fewest_state
 
     def release(self) -> None:
-        """Drop the kept models (once the base is restored)."""
+        """Drop the kept models (once the base is restored) and the online
+        predictions (once the phase has ended)."""
         self.minimum_state = self.fewest_state = self._candidate = None
+        if not self.running:
+            self.tracker.previous = self.tracker.current = None

@@ -401,7 +401,9 @@ class IndexedNet(NeuralNetClassifier):
         Parameters
         ----------
         targets : Tensor of shape (n_samples,)
-            The encoded given labels, on the device (also kept as ``targets_``).
+            The encoded given labels, on the device, in the integer type the
+            estimator encodes them in: the smallest that holds them
+            (:func:`sknoisy._data.compact_codes`; also kept as ``targets_``).
         dataset : IndexedTensorDataset or IndexedDataset
             The training data (its ``features`` are None for a streamed one).
         """
@@ -409,7 +411,8 @@ class IndexedNet(NeuralNetClassifier):
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
-        targets = torch.as_tensor(np.asarray(y), dtype=torch.long, device=self.device)
+        # In the estimator's compact integer type (:func:`compact_codes`).
+        targets = torch.as_tensor(np.asarray(y), device=self.device)
         trained = torch.zeros(len(targets), dtype=torch.bool, device=self.device)
         state = {
             "targets_": targets,
@@ -451,12 +454,15 @@ class IndexedNet(NeuralNetClassifier):
         """Run one epoch; batch losses reach the history in one host transfer."""
         if iterator is None:
             return
-        losses = []
+        # One buffer on the device, not a tensor per batch: many small
+        # allocations that live through the epoch fragment the host's heap.
+        losses = torch.empty(len(iterator), device=self.device)
+        number = -1
         for number, batch in enumerate(iterator):
             self._batch_number = number
             self.notify("on_batch_begin", batch=batch, training=training)
             step = step_fn(batch, **fit_params)
-            losses.append(step["loss"].detach())
+            losses[number] = step["loss"].detach()
             batch_size = (
                 get_len(batch[0])
                 if isinstance(batch, (tuple, list))
@@ -467,8 +473,9 @@ class IndexedNet(NeuralNetClassifier):
         parallel = training and self.data_parallel is not None
         if parallel:
             self._combine_epoch_state()
-        if losses:
-            values = torch.stack(losses).float()
+        losses = losses[: number + 1]
+        if len(losses):
+            values = losses.float()
             if parallel:  # each process holds its shard's share of each batch
                 sum_over_processes(values)
             values = values.cpu().tolist()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from ._base import NoisyLabelClassifier
 from ._docstrings import substitute_docstring
 
@@ -41,8 +39,7 @@ class CrossEntropyClassifier(NoisyLabelClassifier):
     (150,)
     """
 
-    def _collect_fitted_state(self, y_encoded, train_proba):
-        self.noise_scores_ = 1.0 - train_proba[np.arange(len(y_encoded)), y_encoded]
-        predictions = train_proba.argmax(axis=1)
-        self.refined_labels_ = self.classes_[predictions]
-        self.label_issues_ = predictions != y_encoded
+    def _collect_fitted_state(self, y_encoded, predictions):
+        self.noise_scores_ = 1.0 - predictions.given_proba
+        self.refined_labels_ = self.classes_[predictions.predicted]
+        self.label_issues_ = predictions.predicted != y_encoded

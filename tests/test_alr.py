@@ -119,7 +119,7 @@ def test_without_hardening_the_loss_is_the_soft_label_cross_entropy(small_data):
                 logits = kwargs["y_pred"].detach()
                 soft = net.soft_labels_[rows]
                 expected = -(soft * torch.log_softmax(logits, 1)).sum(1).mean()
-                self.gaps.append(abs(float(kwargs["loss"]) - float(expected)))
+                self.gaps.append(abs(float(kwargs["loss"].detach()) - float(expected)))
 
         def initialize(self):
             self.gaps = []

@@ -15,6 +15,7 @@ from sklearn.preprocessing import StandardScaler
 from torch import nn
 
 from sknoisy import CrossEntropyClassifier
+from sknoisy._predictions import RowPredictions
 from sknoisy._runtime import resolve_seed
 
 from .conftest import ESTIMATORS, FAST, ROBUST_ESTIMATORS
@@ -272,21 +273,26 @@ def test_relabel_by_odds_keeps_the_given_label_where_the_model_is_unsure(Robust)
         ]
     )
     candidates = np.array([True, True, False, True])
+
     # r = 3/4: prior odds r / ((C - 1)(1 - r)) = 1.5; every candidate's best
     # other class times 1.5 beats its given class (1.35 > 0.05, 0.75 > 0.30,
     # 0.90 > 0.30); row 2 is no candidate.
-    refined = clf._refined_codes(y, proba, candidates, proba.argmax(1))
+    def refined_codes(proba, candidates, proposals):
+        predictions = RowPredictions.from_proba(proba, y)
+        return clf._refined_codes(y, predictions, candidates, proposals)
+
+    refined = refined_codes(proba, candidates, proba.argmax(1))
     np.testing.assert_array_equal(refined, [1, 1, 1, 0])
     # one candidate in four: prior odds 1/6; row 0: 0.90 / 6 = 0.15 > 0.05
-    refined = clf._refined_codes(y, proba, np.array([1, 0, 0, 0], bool), None)
+    refined = refined_codes(proba, np.array([1, 0, 0, 0], bool), None)
     np.testing.assert_array_equal(refined, [1, 0, 1, 2])
     # a model that is unsure at that rate keeps the given label
     unsure = np.array([[0.2, 0.5, 0.3], *proba[1:].tolist()])
-    refined = clf._refined_codes(y, unsure, np.array([1, 0, 0, 0], bool), None)
+    refined = refined_codes(unsure, np.array([1, 0, 0, 0], bool), None)
     np.testing.assert_array_equal(refined, y)
     clf.set_params(relabel="always")
     proposals = np.array([1, 2, 0, 1])
-    refined = clf._refined_codes(y, proba, candidates, proposals)
+    refined = refined_codes(proba, candidates, proposals)
     np.testing.assert_array_equal(refined, [1, 2, 1, 1])
 
 

@@ -102,10 +102,23 @@ def test_dataset_rows_stay_aligned_with_the_state():
     np.testing.assert_array_equal(clf.wrong_events_, 5 * wrong)
 
 
-def test_fitted_views_need_in_memory_features(image_folder):
-    clf = WrongEventClassifier(**FAST_CNN, views=TabularViews())
-    with pytest.raises(TypeError, match="in memory"):
-        clf.fit(image_folder)
+def test_fitted_views_are_fitted_on_a_sample_of_a_streamed_dataset(
+    image_folder, monkeypatch
+):
+    import sknoisy._ido.net as ido_net
+
+    fitted_on = []
+
+    class RecordingViews(TabularViews):
+        def fit(self, X, y=None):
+            fitted_on.append(tuple(X.shape))
+            return super().fit(X, y)
+
+    monkeypatch.setattr(ido_net, "VIEW_FIT_SAMPLE", 10)
+    views = RecordingViews()
+    clf = WrongEventClassifier(**FAST_CNN, views=views).fit(image_folder)
+    assert fitted_on == [(10, 3, 16, 16)]  # 10 of the 36 items, as pixel values
+    assert clf.net_.history[-1, "stage"] == 2
 
 
 def test_dataset_inputs_must_be_tensors(tmp_path):

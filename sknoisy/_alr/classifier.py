@@ -72,7 +72,7 @@ class ALRClassifier(NoisyLabelClassifier):
     Attributes
     ----------
     %(fitted_attributes)s
-    soft_labels_ : ndarray of shape (n_samples, n_classes)
+    soft_labels_ : ndarray of shape (n_samples, n_classes), float32
         The refined soft labels; columns follow ``classes_``. ``noise_scores_``
         is ``1 - soft_labels_[i, given label]``.
     warmup_epochs_ : int
@@ -231,16 +231,17 @@ class ALRClassifier(NoisyLabelClassifier):
                 f"{warmup + needed}."
             )
 
-    def _collect_fitted_state(self, y_encoded, train_proba):
+    def _collect_fitted_state(self, y_encoded, predictions):
         net = self.net_
-        self.soft_labels_ = net.soft_labels_.cpu().numpy().astype(np.float64)
+        # float32, as trained: N x C values, the largest fitted output.
+        self.soft_labels_ = net.soft_labels_.cpu().numpy()
         warmup_end = net.warmup_.end_epoch
         self.warmup_epochs_ = len(net.history) if warmup_end is None else warmup_end
-        given = self.soft_labels_[np.arange(len(y_encoded)), y_encoded]
+        given = self.soft_labels_[np.arange(len(y_encoded)), y_encoded].astype(float)
         noise = np.clip(1.0 - given, 0.0, 1.0)
         refined = self.soft_labels_.argmax(axis=1)
         model_noise, model_refined, model_issues = self._final_model_scores(
-            y_encoded, train_proba
+            y_encoded, predictions
         )
         # Rows never refined (held out by train_split, or training that ended in
         # the warm-up) are scored by the final model instead, as plain training
@@ -258,5 +259,5 @@ class ALRClassifier(NoisyLabelClassifier):
         moved = refined != y_encoded  # the soft label's argmax left the given class
         self.noise_scores_ = noise
         self.label_issues_ = np.where(fallback, model_issues, noise > 0.5)
-        refined = self._refined_codes(y_encoded, train_proba, moved, refined)
+        refined = self._refined_codes(y_encoded, predictions, moved, refined)
         self.refined_labels_ = self.classes_[refined]

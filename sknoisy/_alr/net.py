@@ -13,6 +13,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from .._data import ROW_CHUNK
 from .._label_wave import LabelWavePhase
 from .._net import IndexedNet
 from ..losses import alr_loss, entropy
@@ -65,7 +66,7 @@ class ALRNet(IndexedNet):
     def sample_state(self, targets, dataset):
         auto = self.warmup_epochs == "auto"
         return {
-            "soft_labels_": F.one_hot(targets, len(self.classes)).float(),
+            "soft_labels_": _one_hot(targets, len(self.classes)),
             "warmup_": LabelWavePhase(
                 targets,
                 length=self.max_auto_warmup if auto else self.warmup_epochs,
@@ -118,8 +119,23 @@ class ALRNet(IndexedNet):
             self.warmup_.close_epoch(self.history)
             if self.refining:
                 self._restore_warmup_base()
-        soft_entropy = entropy(self.soft_labels_).mean()
-        relabelled = (self.soft_labels_.argmax(dim=1) != self.targets_).float().mean()
-        figures = torch.stack([soft_entropy, relabelled]).cpu().tolist()
-        self.history.record("soft_label_entropy", figures[0])
-        self.history.record("relabelled_fraction", figures[1])
+        # Summed over chunks of rows: no (n_samples, n_classes) temporaries.
+        figures = torch.zeros(2, device=self.soft_labels_.device)
+        for start in range(0, len(self.soft_labels_), ROW_CHUNK):
+            soft = self.soft_labels_[start : start + ROW_CHUNK]
+            targets = self.targets_[start : start + ROW_CHUNK]
+            figures[0] += entropy(soft).sum()
+            figures[1] += (soft.argmax(dim=1) != targets).sum()
+        soft_entropy, relabelled = (figures / len(self.soft_labels_)).cpu().tolist()
+        self.history.record("soft_label_entropy", soft_entropy)
+        self.history.record("relabelled_fraction", relabelled)
+
+
+def _one_hot(targets: torch.Tensor, n_classes: int) -> torch.Tensor:
+    """One-hot float32 rows of ``targets``, made in chunks of rows (the int64
+    index ``scatter_`` needs takes a fixed amount of memory)."""
+    soft = torch.zeros(len(targets), n_classes, device=targets.device)
+    for start in range(0, len(targets), ROW_CHUNK):
+        codes = targets[start : start + ROW_CHUNK].long()[:, None]
+        soft[start : start + ROW_CHUNK].scatter_(1, codes, 1.0)
+    return soft

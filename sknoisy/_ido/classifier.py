@@ -277,7 +277,7 @@ class WrongEventClassifier(NoisyLabelClassifier):
                 f"changes) and 1 of stage 2. Use {_budget_needed(self.stage1_epochs)}."
             )
 
-    def _collect_fitted_state(self, y_encoded, train_proba):
+    def _collect_fitted_state(self, y_encoded, predictions):
         net = self.net_
         self.wrong_events_ = net.wrong_events_.cpu().numpy().astype(np.int64)
         clean_proba = np.asarray(net.clean_proba_, dtype=np.float64)
@@ -288,7 +288,7 @@ class WrongEventClassifier(NoisyLabelClassifier):
                 "the scores come from a mixture over the stage-1 wrong events and "
                 "the model is the last stage-1 one",
             )
-        model_noise, _, model_issues = self._final_model_scores(y_encoded, train_proba)
+        model_noise, _, model_issues = self._final_model_scores(y_encoded, predictions)
         # Rows never trained on (held out by train_split) have no wrong events:
         # the final model scores them, as plain training scores its rows.
         untrained = ~self.trained_rows_
@@ -301,12 +301,12 @@ class WrongEventClassifier(NoisyLabelClassifier):
         # another class), i.e. the rows whose label the specification's rule
         # (§1.5) changes. A hard clean row collects wrong events too, but a
         # model that learnt it predicts its label.
-        predicted = train_proba.argmax(axis=1)
+        predicted = predictions.predicted
         self.label_issues_ = np.where(
             untrained, model_issues, (clean_proba < 0.5) & (predicted != y_encoded)
         )
         refined = self._refined_codes(
-            y_encoded, train_proba, self.label_issues_, predicted
+            y_encoded, predictions, self.label_issues_, predicted
         )
         self.refined_labels_ = self.classes_[refined]
 

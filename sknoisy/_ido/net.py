@@ -33,6 +33,10 @@ from .._net import IndexedNet
 from ..losses import ido_loss
 from .mixture import WrongEventMixture
 
+VIEW_FIT_SAMPLE = 4096
+"""Items of a streamed Dataset that fitted views (``TabularViews``) are fitted
+on: their donors and feature spread."""
+
 DECLARED_STAGE2_COST = 2.0
 """A stage-2 epoch's cost relative to a stage-1 epoch until it is measured: two
 views of each row in every forward and backward pass."""
@@ -52,7 +56,7 @@ def count_wrong_events(
 
     Parameters
     ----------
-    wrong_events : Tensor of shape (n_samples,), int32
+    wrong_events : Tensor of shape (n_samples,), int16 or int32
         The counters, updated in place.
     rows : Tensor of shape (batch_size,)
         The batch's rows (distinct).
@@ -66,7 +70,8 @@ def count_wrong_events(
     Tensor of shape (batch_size,)
         The rows' updated counts.
     """
-    counts = wrong_events[rows] + (predictions != targets).sum(0, dtype=torch.int32)
+    wrong = (predictions != targets).sum(0, dtype=wrong_events.dtype)
+    counts = wrong_events[rows] + wrong
     wrong_events[rows] = counts
     return counts
 
@@ -124,7 +129,7 @@ class WrongEventNet(IndexedNet):
         n_samples = len(targets)
         return {
             "wrong_events_": torch.zeros(
-                n_samples, dtype=torch.int32, device=self.device
+                n_samples, dtype=self._count_dtype(), device=self.device
             ),
             "clean_proba_": np.ones(n_samples),
             "stage1_": LabelWavePhase(
@@ -143,6 +148,11 @@ class WrongEventNet(IndexedNet):
             state.append(self.stage1_.tracker.current)
         return state
 
+    def _count_dtype(self) -> torch.dtype:
+        """int16 while every count fits (at most two per epoch), else int32."""
+        fits = 2 * int(self.max_epochs) <= torch.iinfo(torch.int16).max
+        return torch.int16 if fits else torch.int32
+
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
         self.mixture_ = WrongEventMixture(
@@ -155,7 +165,9 @@ class WrongEventNet(IndexedNet):
 
     def _fitted_views(self, dataset):
         """The views, checked, and cloned and fitted on the training features if
-        they fit."""
+        they fit: all of them in memory, or ``VIEW_FIT_SAMPLE`` items spread
+        evenly over a streamed Dataset (its empirical distribution, estimated
+        without reading it whole)."""
         check = getattr(self.views, "check_params", None)
         if check is not None:
             check()
@@ -163,11 +175,8 @@ class WrongEventNet(IndexedNet):
             return self.views
         features = getattr(dataset, "features", None)
         if features is None:
-            raise TypeError(
-                f"views={self.views!r} is fitted on the training features, which a "
-                "Dataset does not hold in memory; pass views that need no fit, e.g. "
-                "sknoisy.views.ImageViews() for images."
-            )
+            picks = np.linspace(0, len(dataset) - 1, min(len(dataset), VIEW_FIT_SAMPLE))
+            features = as_pixels(dataset.inputs_at(np.unique(picks.round())))
         return clone(self.views).fit(features.to(self.device))
 
     def epoch_plan(self) -> list[tuple[str, float]]:
@@ -325,10 +334,12 @@ class WrongEventNet(IndexedNet):
 
     def _fit_mixture(self, n_iter: int) -> None:
         """Refit the mixture on the current counts; rebuild the device lookup table."""
-        # One transfer per epoch: the counts and the given labels together.
+        # One transfer per epoch: the counts and the given labels together, in
+        # the narrowest type that holds both.
+        common = torch.promote_types(self.wrong_events_.dtype, self.targets_.dtype)
         counts, labels, trained = (
             torch.stack(
-                [self.wrong_events_.long(), self.targets_, self.trained_.long()]
+                [self.wrong_events_, self.targets_.to(common), self.trained_.to(common)]
             )
             .cpu()
             .numpy()
