@@ -260,6 +260,8 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
                 _check_callback_names(self._net_params(), self.net_)
             else:
                 self.net_ = saved["net"]
+                # Not part of the key: this fit's, not the saved one's.
+                self.net_.verbose, self.net_.data_parallel = self.verbose, parallel
                 restore_random_state(saved, self.net_)
             self.net_.checkpoint = checkpoint
             try:

@@ -144,10 +144,12 @@ class FitCheckpoint:
         temporary = self.path.with_name(self.path.name + ".partial")
         try:
             with open(temporary, "wb") as file:
-                pickle.dump(state, file, protocol=pickle.HIGHEST_PROTOCOL)
+                _NetPickler(file, net).dump(state)
             os.replace(temporary, self.path)
-        except Exception as error:  # a full disk, or state that cannot pickle
+        except BaseException as error:  # a full disk, state that cannot pickle
             temporary.unlink(missing_ok=True)
+            if not isinstance(error, Exception):  # an interrupt while saving
+                raise
             failure = OSError if isinstance(error, OSError) else RuntimeError
             raise failure(
                 f"The training state after epoch {state['epoch']} could not be "
@@ -157,6 +159,38 @@ class FitCheckpoint:
     def remove(self) -> None:
         """Delete the file (the fit it served has finished)."""
         self.path.unlink(missing_ok=True)
+
+
+class _NetPickler(pickle.Pickler):
+    """Pickles the net in one stream.
+
+    skorch's own pickling writes the module, the optimizer and the criterion
+    into a stream of their own, so a callback's reference to the optimizer
+    (``LRScheduler``'s, say) would come back as a copy, and a resumed fit would
+    schedule an optimizer that no longer trains.
+    """
+
+    def __init__(self, file, net):
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.net = net
+
+    def reducer_override(self, obj):
+        if obj is not self.net:
+            return NotImplemented
+        state = {
+            name: value
+            for name, value in vars(obj).items()
+            if name not in obj.transient_state
+        }
+        return (_new_net, (type(obj),), state, None, None, _set_net_state)
+
+
+def _new_net(cls):
+    return cls.__new__(cls)
+
+
+def _set_net_state(net, state: dict) -> None:
+    vars(net).update(state)
 
 
 def restore_random_state(state: dict, net) -> None:

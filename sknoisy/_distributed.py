@@ -31,11 +31,13 @@ from torchrun's environment (``WORLD_SIZE``, ``RANK``, ``MASTER_ADDR``): the
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from dataclasses import dataclass
 
 import torch
 import torch.distributed as dist
+from torch.utils.data import BatchSampler, RandomSampler, SequentialSampler
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,10 @@ def data_parallel(setting, device) -> DataParallel | None:
     if setting is False or not dist.is_available():
         return None
     if not dist.is_initialized():
-        if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        # A child process (a joblib or Dask worker of a launched script)
+        # inherits torchrun's environment but is no rank of its own.
+        child = multiprocessing.parent_process() is not None
+        if child or int(os.environ.get("WORLD_SIZE", "1")) <= 1:
             return None
         cuda = torch.device(device).type == "cuda"
         dist.init_process_group(backend="nccl" if cuda else "gloo")
@@ -115,6 +120,12 @@ def check_shardable(n_rows: int, batch_size: int, drop_last: bool, world_size: i
     """Raise a ValueError, before training, when a global batch would leave a
     process without rows (the last one, with fewer rows than processes)."""
     size = n_rows if batch_size == -1 else batch_size
+    if min(size, n_rows) < world_size:
+        raise ValueError(
+            f"batch_size={batch_size} gives batches of {min(size, n_rows)} row(s), "
+            f"too few to give each of the {world_size} processes one; batch_size "
+            "is the global batch, split over the processes."
+        )
     last = n_rows % size
     if last and not drop_last and last < world_size:
         raise ValueError(
@@ -128,9 +139,10 @@ def check_shardable(n_rows: int, batch_size: int, drop_last: bool, world_size: i
 class ShardedBatchSampler:
     """This process's shard of every global batch, for a ``DataLoader``.
 
-    Every process draws the same permutation from ``generator`` (seeded
-    alike), so the global batches are those of a one-process fit; no row is
-    repeated.
+    It draws the index stream a one-process ``DataLoader`` draws (the same
+    sampler on the same generator, seeded alike on every process) and cuts
+    each batch to the process's shard: the global batches are those of a
+    one-process fit, and no row is repeated.
 
     Parameters
     ----------
@@ -141,42 +153,39 @@ class ShardedBatchSampler:
     shuffle, drop_last : bool
         As for ``DataLoader``.
     generator : torch.Generator or None
-        The data order's generator.
+        The data order's generator (the loader keeps it too, for its workers'
+        base seed, as a one-process loader does).
     parallel : DataParallel
         This process's place.
     """
 
     def __init__(self, n_rows, batch_size, shuffle, drop_last, generator, parallel):
-        self.n_rows = n_rows
-        self.batch_size = n_rows if batch_size == -1 else batch_size
-        self.shuffle = shuffle
-        self.drop_last = drop_last
-        self.generator = generator
+        rows = range(n_rows)
+        sampler = (
+            RandomSampler(rows, generator=generator)
+            if shuffle
+            else SequentialSampler(rows)
+        )
+        size = n_rows if batch_size == -1 else batch_size
+        self.batches = BatchSampler(sampler, size, drop_last)
         self.parallel = parallel
 
     def __len__(self) -> int:
-        if self.drop_last:
-            return self.n_rows // self.batch_size
-        return -(-self.n_rows // self.batch_size)
+        return len(self.batches)
 
     def __iter__(self):
-        if self.shuffle:
-            order = torch.randperm(self.n_rows, generator=self.generator)
-        else:
-            order = torch.arange(self.n_rows)
-        for b in range(len(self)):
-            rows = order[b * self.batch_size : (b + 1) * self.batch_size]
+        for rows in self.batches:
             start, stop = shard_bounds(len(rows), self.parallel)
-            yield rows[start:stop].tolist()
+            yield rows[start:stop]
 
 
-def check_same_data(n_rows: int, labels: torch.Tensor, device) -> None:
-    """Raise a ValueError unless every process passed the same number of rows
-    and the same labels (each must call ``fit`` on the same data)."""
+def check_same_fit(n_rows: int, labels: torch.Tensor, params: int, device) -> None:
+    """Raise a ValueError unless every process fits the same parameters
+    (``params``, a digest) on the same number of rows and the same labels."""
     labels = labels.long().cpu()
     positions = torch.arange(len(labels)) % 1_000_003 + 1
     signature = torch.tensor(
-        [n_rows, int(((labels + 1) * positions).sum())],
+        [n_rows, int(((labels + 1) * positions).sum()), params],
         dtype=torch.long,
         device=device,
     )
@@ -184,9 +193,10 @@ def check_same_data(n_rows: int, labels: torch.Tensor, device) -> None:
     dist.all_gather(gathered, signature)
     if any(not torch.equal(g, signature) for g in gathered):
         raise ValueError(
-            "The processes of a data-parallel fit passed different data to fit "
-            f"(rows and labels per rank: {[g.tolist() for g in gathered]}); every "
-            "process must call fit with the same X and y."
+            "The processes of a data-parallel fit passed different data or "
+            "parameters to fit (rows, labels and parameters per rank: "
+            f"{[g.tolist() for g in gathered]}); every process must call fit on the "
+            "same estimator with the same X and y."
         )
 
 
@@ -226,6 +236,12 @@ def sum_over_processes(tensor: torch.Tensor) -> torch.Tensor:
     """The element-wise sum over the processes (in place; returned)."""
     dist.all_reduce(tensor)
     return tensor
+
+
+def broadcast_buffers(module: torch.nn.Module) -> None:
+    """Rank 0's buffers (BatchNorm's running statistics), on every process."""
+    for buffer in module.buffers():
+        dist.broadcast(buffer, src=0)
 
 
 def broadcast_seed(seed: int, device) -> int:

@@ -21,6 +21,7 @@ the batch loop never synchronises with the host.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 
 import numpy as np
@@ -43,7 +44,8 @@ from ._data import (
 from ._distributed import (
     ShardedBatchSampler,
     all_rows_touched,
-    check_same_data,
+    broadcast_buffers,
+    check_same_fit,
     check_shardable,
     combine_rows,
     global_batch_rows,
@@ -117,14 +119,18 @@ class IndexedNet(NeuralNetClassifier):
     """The fit's :class:`~sknoisy._checkpoint.FitCheckpoint` (set by the
     estimator for a fit with ``checkpoint_dir``), saved after every epoch."""
 
+    transient_state = (
+        "_channel_cache",  # device tensors, rebuilt on demand
+        "_train_generator",  # a checkpoint saves its state itself
+        "checkpoint",
+        "_parallel_module",  # rebuilt by a resumed fit
+    )
+    """Attributes no pickle of the net keeps (an estimator's or a checkpoint's)."""
+
     def __getstate__(self):
         state = super().__getstate__()
-        state.pop("_channel_cache", None)  # device tensors, rebuilt on demand
-        # The checkpoint saves the generator's state itself; neither belongs in
-        # a pickle of the net.
-        state.pop("_train_generator", None)
-        state.pop("checkpoint", None)
-        state.pop("_parallel_module", None)  # rebuilt by a resumed fit
+        for name in self.transient_state:
+            state.pop(name, None)
         return state
 
     def get_default_callbacks(self):
@@ -194,7 +200,7 @@ class IndexedNet(NeuralNetClassifier):
                     batch_size,
                     kwargs.pop("shuffle", False),
                     kwargs.pop("drop_last", False),
-                    kwargs.pop("generator", None),
+                    kwargs.get("generator"),
                     parallel,
                 )
                 return iterator(dataset, batch_sampler=sampler, **kwargs)
@@ -424,10 +430,22 @@ class IndexedNet(NeuralNetClassifier):
         if self.data_parallel is not None:
             self._start_data_parallel(targets)
 
+    def _params_digest(self) -> int:
+        """A digest of the net's plain parameters (numbers, strings, tuples),
+        the same on every process of one fit."""
+        skipped = {"device", "data_parallel", "verbose"}
+        plain = sorted(
+            (name, repr(value))
+            for name, value in self.get_params(deep=False).items()
+            if name not in skipped
+            and isinstance(value, (int, float, str, bool, tuple, type(None)))
+        )
+        return int(hashlib.blake2b(repr(plain).encode(), digest_size=7).hexdigest(), 16)
+
     def _start_data_parallel(self, targets: torch.Tensor) -> None:
         """Check that every process has the same data; wrap the module for the
         training forward passes (not an attribute skorch would register)."""
-        check_same_data(len(targets), targets, self.device)
+        check_same_fit(len(targets), targets, self._params_digest(), self.device)
         self._epoch_rows = torch.zeros_like(self.trained_)
         index = torch.device(self.device).index
         cuda = torch.device(self.device).type == "cuda"
@@ -468,6 +486,8 @@ class IndexedNet(NeuralNetClassifier):
                 if isinstance(batch, (tuple, list))
                 else (get_len(batch))
             )
+            if training and self.data_parallel is not None:
+                batch_size = self.global_batch_rows()  # the loss is the batch's
             self.history.record_batch(prefix + "_batch_size", batch_size)
             self.notify("on_batch_end", batch=batch, training=training, **step)
         parallel = training and self.data_parallel is not None
@@ -497,3 +517,7 @@ class IndexedNet(NeuralNetClassifier):
         for state in self.epoch_state():
             combine_rows(state, mine, touched)
         mine.zero_()
+        # BatchNorm's running statistics: rank 0's, so that every process
+        # validates, snapshots and predicts with the same model (on CUDA the
+        # layers are SyncBatchNorm, and the statistics agree already).
+        broadcast_buffers(self.module_)

@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 import pytest
-from skorch.callbacks import Callback, EarlyStopping
+from skorch.callbacks import Callback, EarlyStopping, LRScheduler
 from skorch.dataset import ValidSplit
 
 from sknoisy import ALRClassifier, CrossEntropyClassifier, WrongEventClassifier
@@ -98,7 +98,7 @@ def test_a_resumed_fit_ends_bit_identical_to_an_uninterrupted_one(
     X, y = noisy_data
     expected = fitted_outputs(Estimator(**settings(Estimator)).fit(X, y), X)
 
-    clf = Estimator(**settings(Estimator), checkpoint_dir=tmp_path)
+    clf = Estimator(**settings(Estimator), checkpoint_dir=tmp_path, verbose=1)
     with monkeypatch.context() as patch:
         EpochRecorder(patch, stop_after=stop_after)
         with pytest.raises(KeyboardInterrupt):
@@ -107,11 +107,31 @@ def test_a_resumed_fit_ends_bit_identical_to_an_uninterrupted_one(
     (saved,) = tmp_path.iterdir()
 
     recorder = EpochRecorder(monkeypatch)
+    clf.set_params(verbose=0)  # not part of the key: it still resumes
     clf.fit(X, y)
     assert recorder.epochs == 9 - stop_after  # resumed, not restarted
     assert_same_outputs(fitted_outputs(clf, X), expected)
     assert not saved.exists()  # removed once the fit succeeded
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_learning_rate_schedule_resumes_on_the_optimizer_that_trains(
+    noisy_data, tmp_path, monkeypatch
+):
+    # skorch pickles the optimizer apart from the callbacks: a scheduler
+    # restored that way would step a copy, and the rates would stop falling.
+    X, y = noisy_data
+    schedule = LRScheduler(policy="StepLR", step_size=2, gamma=0.5)
+    params = settings(ALRClassifier, callbacks=[schedule])
+    expected = fitted_outputs(ALRClassifier(**params).fit(X, y), X)
+    clf = ALRClassifier(**params, checkpoint_dir=tmp_path)
+    with monkeypatch.context() as patch:
+        EpochRecorder(patch, stop_after=5)
+        with pytest.raises(KeyboardInterrupt):
+            clf.fit(X, y)
+    clf.fit(X, y)
+    assert_same_outputs(fitted_outputs(clf, X), expected)
+    assert clf.net_.optimizer_.param_groups[0]["lr"] == 1e-3 * 0.5**4
 
 
 def test_a_fit_resumes_after_a_crash_in_an_epoch(noisy_data, tmp_path, monkeypatch):

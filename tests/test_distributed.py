@@ -17,8 +17,11 @@ import numpy as np
 import pytest
 import torch
 from sklearn.datasets import make_blobs
+from skorch.callbacks import Callback
+from torch.utils.data import TensorDataset
 
 from sknoisy import ALRClassifier, WrongEventClassifier
+from sknoisy._distributed import check_shardable
 from sknoisy.noise import symmetric_noise
 
 pytestmark = pytest.mark.skipif(
@@ -71,12 +74,18 @@ FIT_SCRIPT = """
 
 
     class CountRows(Callback):
+        # Rows trained on, and epoch 2's batches (this process's shards).
+
         def initialize(self):
-            self.rows = 0
+            self.rows, self.epoch2 = 0, []
             return self
 
         def on_batch_end(self, net, batch, training, **kwargs):
-            self.rows += len(batch[0]["sample_idx"]) if training else 0
+            if training:
+                rows = batch[0]["sample_idx"]
+                self.rows += len(rows)
+                if len(net.history) == 2:
+                    self.epoch2.append([int(r) for r in rows])
 
 
     X, y = np.load("X.npy"), np.load("y.npy")
@@ -92,6 +101,8 @@ FIT_SCRIPT = """
         trained_rows=clf.trained_rows_,
         world=dist.get_world_size(),
         rows_trained=counter.rows,
+        epoch2=np.concatenate(counter.epoch2),
+        epoch2_sizes=[len(b) for b in counter.epoch2],
     )
 """
 
@@ -114,8 +125,17 @@ def test_a_two_process_fit_agrees_with_a_one_process_fit(
     result = launch(tmp_path, script)
     assert result.returncode == 0, result.stderr[-3000:]
 
-    one = Estimator(**params).fit(X, y)
+    counter = EpochTwoBatches()
+    X_one = TensorDataset(torch.as_tensor(X), torch.as_tensor(y)) if as_dataset else X
+    one = Estimator(**params, callbacks=[counter]).fit(X_one, y)
+    (counter,) = [c for _, c in one.net_.callbacks_ if isinstance(c, EpochTwoBatches)]
     ranks = [np.load(tmp_path / f"rank{r}.npz") for r in (0, 1)]
+    # The global batches of epoch 2 are the one-process fit's, each cut in two.
+    shards = [np.split(r["epoch2"], np.cumsum(r["epoch2_sizes"])[:-1]) for r in ranks]
+    assert len(shards[0]) == len(counter.batches)
+    for batch, first, second in zip(counter.batches, *shards):
+        np.testing.assert_array_equal(np.concatenate([first, second]), batch)
+        assert abs(len(first) - len(second)) <= 1
     assert all(int(r["world"]) == 2 for r in ranks)
     # Each process trained on its half of every batch, no row twice.
     rows = [int(r["rows_trained"]) for r in ranks]
@@ -132,6 +152,66 @@ def test_a_two_process_fit_agrees_with_a_one_process_fit(
     assert two["trained_rows"].all()
     # A clear case indeed: the flags are the flips.
     np.testing.assert_array_equal(two["label_issues"], flipped)
+
+
+class EpochTwoBatches(Callback):
+    def initialize(self):
+        self.batches = []
+        return self
+
+    def on_batch_end(self, net, batch, training, **kwargs):
+        if training and len(net.history) == 2:
+            self.batches.append(batch[0]["sample_idx"].numpy().copy())
+
+
+IMAGE_SCRIPT = """
+    import numpy as np
+    import torch.distributed as dist
+
+    from sknoisy import WrongEventClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, size=(130, 1, 8, 8), dtype=np.uint8)
+    y = np.arange(130) % 2
+    X[y == 1, :, :4] //= 3
+    clf = WrongEventClassifier(
+        max_epochs=5, stage1_epochs=2, batch_size=32, module__width=4,
+        dropout=0.2, random_state=0,
+    ).fit(X, y)
+    np.savez(
+        f"rank{dist.get_rank()}.npz",
+        noise_scores=clf.noise_scores_,
+        proba=clf.predict_proba(X),
+        loss=clf.net_.history[:, "train_loss"],
+    )
+"""
+
+
+def test_a_two_process_image_fit_with_batchnorm_ends_the_same_on_both(tmp_path):
+    # BatchNorm's running statistics and dropout are per process on CPU: the
+    # processes still end with the same model (rank 0's statistics after
+    # every epoch) and the same history.
+    result = launch(tmp_path, IMAGE_SCRIPT)
+    assert result.returncode == 0, result.stderr[-3000:]
+    ranks = [np.load(tmp_path / f"rank{r}.npz") for r in (0, 1)]
+    for name in ("noise_scores", "proba", "loss"):
+        np.testing.assert_array_equal(ranks[0][name], ranks[1][name], err_msg=name)
+
+
+@pytest.mark.parametrize(
+    "n_rows, batch_size, drop_last, match",
+    [
+        (101, 10, False, "last batch of each epoch has 1 row"),
+        (100, 1, False, "batches of 1 row"),
+        (1, -1, False, "batches of 1 row"),
+    ],
+)
+def test_batches_that_leave_a_process_without_rows_are_refused(
+    n_rows, batch_size, drop_last, match
+):
+    with pytest.raises(ValueError, match=match):
+        check_shardable(n_rows, batch_size, drop_last, world_size=2)
+    check_shardable(101, 10, True, world_size=2)  # the short batch is dropped
 
 
 FAILING_SCRIPT = """
@@ -219,3 +299,26 @@ def test_a_two_process_fit_resumes_from_its_checkpoints(clear_case, tmp_path):
         assert np.load(tmp_path / f"epochs{rank}.npy") == 13  # epochs 8-20
         scores = np.load(tmp_path / f"rank{rank}.npy")
         np.testing.assert_allclose(scores, one.noise_scores_, rtol=0, atol=1e-3)
+
+
+MISMATCHED_SCRIPT = """
+    import numpy as np
+    import torch.distributed as dist
+
+    from sknoisy import ALRClassifier
+
+    X, y = np.load("X.npy"), np.load("y.npy")
+    dist.init_process_group("gloo")  # the script's own group, which fit joins
+    lr = 1e-3 if dist.get_rank() == 0 else 2e-3  # a grid split over the ranks
+    ALRClassifier(**{params!r}, lr=lr).fit(X, y)
+"""
+
+
+def test_processes_fitting_different_parameters_are_refused(clear_case, tmp_path):
+    X, y, _ = clear_case
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", y)
+    params = {k: v for k, v in PARAMS.items() if k != "lr"}
+    result = launch(tmp_path, MISMATCHED_SCRIPT.format(params=params), timeout=240)
+    assert result.returncode != 0
+    assert "passed different data or parameters to fit" in result.stderr

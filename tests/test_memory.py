@@ -14,9 +14,9 @@ import textwrap
 import numpy as np
 import pytest
 import torch
+from skorch.callbacks import Callback
 
 from sknoisy import ALRClassifier, WrongEventClassifier
-from sknoisy._predictions import RowPredictions, row_predictions
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="address-space limits and /proc"
@@ -109,49 +109,41 @@ def test_a_memory_mapped_dataset_larger_than_the_address_space_left_fits(tmp_pat
 
 @pytest.mark.parametrize("Estimator", [ALRClassifier, WrongEventClassifier])
 @pytest.mark.parametrize("n_classes", [3, 200])
-def test_per_sample_state_fits_the_budget(Estimator, n_classes, monkeypatch):
-    """(C + 2) x 4 bytes per row at most; labels and online predictions in
-    the smallest integer type (1 byte up to 127 classes)."""
+def test_per_sample_state_fits_the_budget(Estimator, n_classes):
+    """(C + 2) x 4 bytes per row at most, measured at the end of the first
+    epoch (Label Wave's online predictions still held) with the epoch's
+    permutation (4 bytes per row); labels and online predictions in the
+    smallest integer type (1 byte up to 127 classes)."""
     rng = np.random.default_rng(0)
     X = rng.standard_normal((2 * n_classes + 40, 4)).astype(np.float32)
     y = np.arange(len(X)) % n_classes
-    sizes = {}
-    release = Estimator._net_class.release_sample_state
 
-    def measured(net):
-        seen = {X.ctypes.data}  # TabularViews' donors are the data, not a copy
-        total = 0
-        tensors = [getattr(net, name) for name in net.sample_state_names_]
-        for phase in ("stage1_", "warmup_"):
-            tracker = getattr(getattr(net, phase, None), "tracker", None)
-            if tracker is not None:
-                tensors += [tracker.previous, tracker.current]
-        for value in tensors:
-            if isinstance(value, (torch.Tensor, np.ndarray)) and len(value) == len(X):
-                pointer = (
-                    value.untyped_storage().data_ptr()
-                    if isinstance(value, torch.Tensor)
-                    else value.ctypes.data
-                )
+    class Measure(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            if len(net.history) != 1:
+                return
+            seen = {X.ctypes.data}  # TabularViews' donors are the data
+            tensors = [getattr(net, name) for name in net.sample_state_names_]
+            for phase in ("stage1_", "warmup_"):
+                tracker = getattr(getattr(net, phase, None), "tracker", None)
+                if tracker is not None:
+                    tensors += [tracker.previous, tracker.current]
+            total = 4 * len(X)  # the epoch's int32 permutation
+            for value in tensors:
+                if isinstance(value, torch.Tensor) and len(value) == len(X):
+                    pointer = value.untyped_storage().data_ptr()
+                elif isinstance(value, np.ndarray) and len(value) == len(X):
+                    pointer = value.ctypes.data
+                else:
+                    continue
                 if pointer not in seen:
                     seen.add(pointer)
                     total += value.nbytes
-        sizes["state"] = total / len(X)
-        return release(net)
+            net.history.record("state_bytes_per_row", total / len(X))
 
-    monkeypatch.setattr(Estimator._net_class, "release_sample_state", measured)
-    Estimator(max_epochs=3, hidden_layer_sizes=(8,), random_state=0).fit(X, y)
-    assert sizes["state"] <= (n_classes + 2) * 4
-    if n_classes < 128:
-        net_dtypes = Estimator(max_epochs=1, random_state=0).fit(X, y).given_codes_
-        assert net_dtypes.dtype == np.int8
-
-
-def test_the_reduced_row_predictions_are_those_of_predict_proba(small_data):
-    X, y = small_data
-    clf = ALRClassifier(max_epochs=3, batch_size=16, random_state=0).fit(X, y)
-    data, _ = clf._prediction_data(X), None
-    reduced = row_predictions(clf.net_, data, clf.given_codes_)
-    expected = RowPredictions.from_proba(clf.predict_proba(X), clf.given_codes_)
-    for name in ("given_proba", "predicted", "other", "other_proba"):
-        np.testing.assert_array_equal(getattr(reduced, name), getattr(expected, name))
+    clf = Estimator(
+        max_epochs=3, hidden_layer_sizes=(8,), random_state=0, callbacks=[Measure()]
+    ).fit(X, y)
+    assert clf.net_.history[0, "state_bytes_per_row"] <= (n_classes + 2) * 4
+    expected = np.int8 if n_classes < 128 else np.int16
+    assert clf.given_codes_.dtype == expected

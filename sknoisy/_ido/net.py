@@ -154,6 +154,12 @@ class WrongEventNet(IndexedNet):
         return torch.int16 if fits else torch.int32
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
+        if self.data_parallel is not None and self.entropy_term == "official":
+            raise ValueError(
+                'entropy_term="official" multiplies two batch means, which a '
+                "data-parallel fit cannot split over its processes; use the "
+                'default entropy_term="per_sample", or distributed=False.'
+            )
         super().on_train_begin(net, X=X, y=y, **kwargs)
         self.mixture_ = WrongEventMixture(
             len(self.classes), per_class=self.per_class_mixture
