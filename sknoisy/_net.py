@@ -17,6 +17,13 @@ treats it; ``infer`` strips the rows, so any ``forward(x)`` works.
 
 In-memory data are batched by tensor slicing (:class:`TensorBatchIterator`), and
 the batch loop never synchronises with the host.
+
+Two things ride on the epoch loop: with a :class:`~sknoisy._checkpoint.FitCheckpoint`
+the net saves itself after every epoch (:meth:`IndexedNet.notify`) and a restored
+net finishes its fit (:meth:`IndexedNet.resume`); in a data-parallel fit
+(:mod:`sknoisy._distributed`) each process trains its shard of every batch and
+the per-sample state declared by :meth:`IndexedNet.epoch_state` is combined
+after every training epoch.
 """
 
 from __future__ import annotations
@@ -472,6 +479,7 @@ class IndexedNet(NeuralNetClassifier):
         """Run one epoch; batch losses reach the history in one host transfer."""
         if iterator is None:
             return
+        parallel = training and self.data_parallel is not None
         # One buffer on the device, not a tensor per batch: many small
         # allocations that live through the epoch fragment the host's heap.
         losses = torch.empty(len(iterator), device=self.device)
@@ -486,19 +494,17 @@ class IndexedNet(NeuralNetClassifier):
                 if isinstance(batch, (tuple, list))
                 else (get_len(batch))
             )
-            if training and self.data_parallel is not None:
+            if parallel:
                 batch_size = self.global_batch_rows()  # the loss is the batch's
             self.history.record_batch(prefix + "_batch_size", batch_size)
             self.notify("on_batch_end", batch=batch, training=training, **step)
-        parallel = training and self.data_parallel is not None
         if parallel:
             self._combine_epoch_state()
         losses = losses[: number + 1]
         if len(losses):
-            values = losses.float()
             if parallel:  # each process holds its shard's share of each batch
-                sum_over_processes(values)
-            values = values.cpu().tolist()
+                sum_over_processes(losses)
+            values = losses.cpu().tolist()
             if training and not np.isfinite(values).all():
                 raise ValueError(
                     f"The training loss became non-finite in epoch "

@@ -68,6 +68,18 @@ class EpochRecorder:
         monkeypatch.setattr(IndexedNet, "run_single_epoch", recorded)
 
 
+def interrupt_and_resume(clf, X, y, monkeypatch, stop_after, error=KeyboardInterrupt):
+    """Fit ``clf`` until ``error`` stops it after ``stop_after`` epochs, then fit
+    it again; return the training epochs the second fit ran."""
+    with monkeypatch.context() as patch:
+        EpochRecorder(patch, stop_after=stop_after, error=error)
+        with pytest.raises(error):
+            clf.fit(X, y)
+    recorder = EpochRecorder(monkeypatch)
+    clf.fit(X, y)
+    return recorder.epochs
+
+
 def fitted_outputs(clf, X):
     return {
         "noise_scores_": clf.noise_scores_,
@@ -125,11 +137,7 @@ def test_a_learning_rate_schedule_resumes_on_the_optimizer_that_trains(
     params = settings(ALRClassifier, callbacks=[schedule])
     expected = fitted_outputs(ALRClassifier(**params).fit(X, y), X)
     clf = ALRClassifier(**params, checkpoint_dir=tmp_path)
-    with monkeypatch.context() as patch:
-        EpochRecorder(patch, stop_after=5)
-        with pytest.raises(KeyboardInterrupt):
-            clf.fit(X, y)
-    clf.fit(X, y)
+    assert interrupt_and_resume(clf, X, y, monkeypatch, stop_after=5) == 4
     assert_same_outputs(fitted_outputs(clf, X), expected)
     assert clf.net_.optimizer_.param_groups[0]["lr"] == 1e-3 * 0.5**4
 
@@ -139,13 +147,8 @@ def test_a_fit_resumes_after_a_crash_in_an_epoch(noisy_data, tmp_path, monkeypat
     params = settings(WrongEventClassifier)
     expected = fitted_outputs(WrongEventClassifier(**params).fit(X, y), X)
     clf = WrongEventClassifier(**params, checkpoint_dir=tmp_path)
-    with monkeypatch.context() as patch:
-        EpochRecorder(patch, stop_after=6, error=MemoryError)
-        with pytest.raises(MemoryError):
-            clf.fit(X, y)
-    recorder = EpochRecorder(monkeypatch)
-    clf.fit(X, y)
-    assert recorder.epochs == 3
+    epochs = interrupt_and_resume(clf, X, y, monkeypatch, 6, error=MemoryError)
+    assert epochs == 3
     assert_same_outputs(fitted_outputs(clf, X), expected)
 
 
@@ -163,11 +166,7 @@ def test_an_image_fit_with_idos_views_resumes_bit_identical(tmp_path, monkeypatc
     }
     expected = fitted_outputs(WrongEventClassifier(**params).fit(X, y), X)
     clf = WrongEventClassifier(**params, checkpoint_dir=tmp_path)
-    with monkeypatch.context() as patch:
-        EpochRecorder(patch, stop_after=3)
-        with pytest.raises(KeyboardInterrupt):
-            clf.fit(X, y)
-    clf.fit(X, y)
+    assert interrupt_and_resume(clf, X, y, monkeypatch, stop_after=3) == 2
     assert_same_outputs(fitted_outputs(clf, X), expected)
 
 
