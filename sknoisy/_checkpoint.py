@@ -62,6 +62,11 @@ class FitCheckpoint:
         must be writable, and every parameter must be picklable. In a
         data-parallel fit (``parallel``) every process has a file of its own.
         """
+        if not os.fspath(estimator.checkpoint_dir):
+            raise ValueError(
+                "checkpoint_dir='' names no directory; pass a directory, or None "
+                "to save nothing."
+            )
         directory = Path(os.fspath(estimator.checkpoint_dir)).expanduser()
         if directory.exists() and not directory.is_dir():
             raise ValueError(
@@ -218,14 +223,15 @@ def fit_key(estimator, data, y_encoded, world: str = "") -> str:
         for name, value in estimator.get_params(deep=False).items()
         if name not in UNKEYED_PARAMETERS
     }
-    try:
-        pickle.dumps(params)  # joblib.hash tolerates some that cannot be saved
-        params_digest = joblib.hash(params)
-    except Exception as error:  # pickling raises many types
-        raise ValueError(
-            "checkpoint_dir needs every parameter of the estimator to be "
-            f"picklable, to save the training state; one is not: {error}"
-        ) from error
+    for name, value in params.items():
+        try:
+            pickle.dumps(value)  # joblib.hash tolerates some that cannot be saved
+        except Exception as error:  # pickling raises many types
+            raise ValueError(
+                "checkpoint_dir needs every parameter of the estimator to be "
+                f"picklable, to save the training state; {name} is not: {error}"
+            ) from error
+    params_digest = joblib.hash(params)
     digest = hashlib.blake2b(digest_size=20)
     for part in (
         type(estimator).__qualname__,

@@ -191,12 +191,16 @@ def check_same_fit(n_rows: int, labels: torch.Tensor, params: int, device) -> No
     )
     gathered = [torch.zeros_like(signature) for _ in range(dist.get_world_size())]
     dist.all_gather(gathered, signature)
-    if any(not torch.equal(g, signature) for g in gathered):
+    differ = [
+        what
+        for k, what in enumerate(("rows", "labels", "parameters"))
+        if len({int(g[k]) for g in gathered}) > 1
+    ]
+    if differ:
         raise ValueError(
             "The processes of a data-parallel fit passed different data or "
-            "parameters to fit (rows, labels and parameters per rank: "
-            f"{[g.tolist() for g in gathered]}); every process must call fit on the "
-            "same estimator with the same X and y."
+            f"parameters to fit: their {' and '.join(differ)} differ. Every process "
+            "must call fit on the same estimator with the same X and y."
         )
 
 

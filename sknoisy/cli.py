@@ -834,7 +834,13 @@ def main(argv=None) -> int:
         print(f"sknoisy {args.command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"sknoisy {args.command}: interrupted", file=sys.stderr)
+        kept = getattr(args, "checkpoint_dir", None)
+        resume = (
+            f"; the training state is kept in {kept}: the same command resumes it"
+            if kept
+            else ""
+        )
+        print(f"sknoisy {args.command}: interrupted{resume}", file=sys.stderr)
         return 130
 
 

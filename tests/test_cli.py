@@ -256,6 +256,7 @@ def test_an_interrupted_audit_resumes_from_its_checkpoint(
     with monkeypatch.context() as patch:
         patch.setattr(IndexedNet, "run_single_epoch", interrupted_in_epoch_3)
         assert audit("issues.csv", "--checkpoint-dir", str(checkpoints)) == 130
+    assert "the same command resumes it" in capsys.readouterr().err
     assert not (tmp_path / "issues.csv").exists()
     assert len(list(checkpoints.iterdir())) == 1
     capsys.readouterr()

@@ -321,4 +321,4 @@ def test_processes_fitting_different_parameters_are_refused(clear_case, tmp_path
     params = {k: v for k, v in PARAMS.items() if k != "lr"}
     result = launch(tmp_path, MISMATCHED_SCRIPT.format(params=params), timeout=240)
     assert result.returncode != 0
-    assert "passed different data or parameters to fit" in result.stderr
+    assert "their parameters differ" in result.stderr
