@@ -68,13 +68,18 @@ class EpochRecorder:
         monkeypatch.setattr(IndexedNet, "run_single_epoch", recorded)
 
 
-def interrupt_and_resume(clf, X, y, monkeypatch, stop_after, error=KeyboardInterrupt):
-    """Fit ``clf`` until ``error`` stops it after ``stop_after`` epochs, then fit
-    it again; return the training epochs the second fit ran."""
+def interrupt(clf, X, y, monkeypatch, stop_after, error=KeyboardInterrupt):
+    """Fit ``clf`` until ``error`` stops it after ``stop_after`` epochs."""
     with monkeypatch.context() as patch:
         EpochRecorder(patch, stop_after=stop_after, error=error)
         with pytest.raises(error):
             clf.fit(X, y)
+
+
+def interrupt_and_resume(clf, X, y, monkeypatch, stop_after, error=KeyboardInterrupt):
+    """Interrupt a fit of ``clf`` (:func:`interrupt`), then fit it again; return
+    the training epochs the second fit ran."""
+    interrupt(clf, X, y, monkeypatch, stop_after, error)
     recorder = EpochRecorder(monkeypatch)
     clf.fit(X, y)
     return recorder.epochs
@@ -194,10 +199,7 @@ def test_a_checkpoint_resumes_only_the_same_parameters_and_data(
 ):
     X, y = noisy_data
     params = settings(ALRClassifier)
-    with monkeypatch.context() as patch:
-        EpochRecorder(patch, stop_after=3)
-        with pytest.raises(KeyboardInterrupt):
-            ALRClassifier(**params, checkpoint_dir=tmp_path).fit(X, y)
+    interrupt(ALRClassifier(**params, checkpoint_dir=tmp_path), X, y, monkeypatch, 3)
     (saved,) = tmp_path.iterdir()
 
     recorder = EpochRecorder(monkeypatch)
@@ -266,10 +268,7 @@ def test_an_unwritable_checkpoint_dir_is_refused_before_training(
 def test_a_corrupt_checkpoint_is_named(noisy_data, tmp_path, monkeypatch):
     X, y = noisy_data
     params = settings(ALRClassifier)
-    with monkeypatch.context() as patch:
-        EpochRecorder(patch, stop_after=2)
-        with pytest.raises(KeyboardInterrupt):
-            ALRClassifier(**params, checkpoint_dir=tmp_path).fit(X, y)
+    interrupt(ALRClassifier(**params, checkpoint_dir=tmp_path), X, y, monkeypatch, 2)
     (saved,) = tmp_path.iterdir()
     saved.write_bytes(b"not a pickle")
     clf = ALRClassifier(**params, checkpoint_dir=tmp_path)
