@@ -174,6 +174,27 @@ def test_a_noisy_component_of_rarely_wrong_samples_is_no_noise():
     assert (open_gate.table()[0, noisy[80:], 0] < 0.1).all()
 
 
+def test_the_loss_weighs_rows_mostly_predicted_right_as_clean():
+    # A class learnt late: its counts rise together, and the mixture calls
+    # many of its rows noisy although most were predicted right in most of the
+    # 9 passes. The loss weighs those clean (IDO's premise: a wrong label is
+    # contradicted in most passes); the scores keep the mixture's ranking.
+    rng = np.random.default_rng(3)
+    counts = np.concatenate([rng.integers(0, 3, 100), rng.integers(4, 9, 100)])
+    labels = np.repeat([0, 1], 100)
+    mixture = WrongEventMixture(n_classes=2, per_class=False).fit(
+        counts, labels, 20, passes=9
+    )
+    scores, loss = mixture.table(), mixture.loss_table()
+    noisy_below_bar = (scores[1, :5, 0] < 0.5).nonzero()[0]
+    assert len(noisy_below_bar) > 0, "the case the loss table changes"
+    np.testing.assert_array_equal(loss[:, :5, 0], 1.0)  # counts 0-4 < 4.5
+    np.testing.assert_array_equal(loss[:, :5, 1], 0.0)
+    np.testing.assert_array_equal(loss[:, 5:], scores[:, 5:])
+    np.testing.assert_array_equal(loss[:, :, 2:], scores[:, :, 2:])  # the CDFs
+    assert len(np.unique(scores[1, :5, 0])) > 1, "the scores still rank them"
+
+
 def test_fewer_wrong_events_are_never_less_likely_clean():
     """A clean component with alpha > 1 vanishes at the lowest count, where the
     raw posterior then favours the noisy one (seen on digits' class 8 under pair

@@ -415,6 +415,30 @@ class WrongEventMixture:
             table[c, :, 0], table[c, :, 1] = 1.0, 0.0
         return table
 
+    def loss_table(self) -> np.ndarray:
+        """Build the lookup table that weighs the training loss.
+
+        :meth:`table`, except that a sample predicted right in most of the
+        passes so far (fewer wrong events than ``CREDIBLE_NOISE_RATE`` of the
+        passes) is weighted clean whatever the mixture says: by IDO's premise a
+        wrong label is one the model contradicts in most passes. Without this a
+        class learnt late, whose counts all rise together, loses its rows to the
+        noisy component one epoch after another (the entropy term then hardens
+        the model's other predictions for them) until it is never predicted.
+        The scores (``noise_scores_``) stay the mixture's posteriors, which
+        rank these samples too.
+
+        Returns
+        -------
+        ndarray of shape (n_classes, max_count + 1, 4), float64
+            As :meth:`table`.
+        """
+        table = self.table()
+        if self.passes is not None:
+            below_bar = int(np.ceil(CREDIBLE_NOISE_RATE * self.passes))
+            table[:, :below_bar, 0], table[:, :below_bar, 1] = 1.0, 0.0
+        return table
+
     def _group_table(self, group: _CountGroup) -> np.ndarray:
         rows = group.table(self.max_count)
         if self._all_clean(group):

@@ -358,8 +358,10 @@ class WrongEventNet(IndexedNet):
         # Rows never trained on (held out by train_split) have no wrong events
         # to tell; the mixture is fitted on the trained rows only.
         self.mixture_.fit(counts[trained], labels[trained], n_iter, passes=passes)
+        self.table_ = torch.as_tensor(
+            self.mixture_.loss_table(), dtype=torch.float32, device=self.device
+        )
         table = self.mixture_.table()
-        self.table_ = torch.as_tensor(table, dtype=torch.float32, device=self.device)
         self.clean_proba_ = table[labels, np.minimum(counts, len(table[0]) - 1), 0]
         self.history.record("mixture", self.mixture_.params())
         self.history.record("noisy_fraction", float(np.mean(self.clean_proba_ < 0.5)))
