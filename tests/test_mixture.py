@@ -174,11 +174,13 @@ def test_a_noisy_component_of_rarely_wrong_samples_is_no_noise():
     assert (open_gate.table()[0, noisy[80:], 0] < 0.1).all()
 
 
-def test_the_loss_weighs_rows_mostly_predicted_right_as_clean():
-    # A class learnt late: its counts rise together, and the mixture calls
-    # many of its rows noisy although most were predicted right in most of the
-    # 9 passes. The loss weighs those clean (IDO's premise: a wrong label is
-    # contradicted in most passes); the scores keep the mixture's ranking.
+def test_the_loss_weighs_rows_mostly_predicted_right_as_clean_in_a_noisy_class():
+    # Class 1 is learnt late: its counts rise together, and the mixture calls
+    # most of its rows noisy although many were predicted right in most of the
+    # 9 passes. In that class the loss weighs those clean (IDO's premise: a
+    # wrong label is contradicted in most passes); class 0, which the mixture
+    # calls mostly clean, keeps the mixture's weights; the scores keep the
+    # mixture's ranking.
     rng = np.random.default_rng(3)
     counts = np.concatenate([rng.integers(0, 3, 100), rng.integers(4, 9, 100)])
     labels = np.repeat([0, 1], 100)
@@ -186,13 +188,28 @@ def test_the_loss_weighs_rows_mostly_predicted_right_as_clean():
         counts, labels, 20, passes=9
     )
     scores, loss = mixture.table(), mixture.loss_table()
-    noisy_below_bar = (scores[1, :5, 0] < 0.5).nonzero()[0]
-    assert len(noisy_below_bar) > 0, "the case the loss table changes"
-    np.testing.assert_array_equal(loss[:, :5, 0], 1.0)  # counts 0-4 < 4.5
-    np.testing.assert_array_equal(loss[:, :5, 1], 0.0)
-    np.testing.assert_array_equal(loss[:, 5:], scores[:, 5:])
-    np.testing.assert_array_equal(loss[:, :, 2:], scores[:, :, 2:])  # the CDFs
+    assert scores[1, mixture.class_medians[1], 0] < 0.5, "class 1: mostly noisy"
+    assert scores[0, mixture.class_medians[0], 0] >= 0.5, "class 0: mostly clean"
+    assert (scores[1, :5, 0] < 0.5).any(), "the rows the loss table changes"
+    np.testing.assert_array_equal(loss[1, :5, 0], 1.0)  # counts 0-4 < 4.5
+    np.testing.assert_array_equal(loss[1, :5, 1], 0.0)
+    np.testing.assert_array_equal(loss[1, 5:], scores[1, 5:])
+    np.testing.assert_array_equal(loss[1, :, 2:], scores[1, :, 2:])  # the CDFs
+    np.testing.assert_array_equal(loss[0], scores[0])
     assert len(np.unique(scores[1, :5, 0])) > 1, "the scores still rank them"
+
+
+def test_a_degenerate_class_gets_the_loss_gate():
+    # A class whose own mixture is implausible uses the global one; in it too
+    # the rows predicted right in most passes weigh clean.
+    rng = np.random.default_rng(4)
+    counts = np.concatenate([two_groups(rng), two_groups(rng)])
+    labels = np.repeat([0, 1], 100)
+    mixture = WrongEventMixture(n_classes=2).fit(counts, labels, 20, passes=40)
+    mixture.degenerate_classes = [1]
+    loss = mixture.loss_table()
+    np.testing.assert_array_equal(loss[1, :20, 0], 1.0)
+    np.testing.assert_array_equal(loss[0], mixture.table()[0])
 
 
 def test_fewer_wrong_events_are_never_less_likely_clean():
