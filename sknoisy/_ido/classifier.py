@@ -21,9 +21,10 @@ Where sknoisy departs from the official code, and why:
   noisy component was wrong in under half of the passes calls its samples clean
   (without these, clean data could lose whole classes; see
   :mod:`sknoisy.mixture`);
-* in a class the mixture calls mostly noisy, the loss weighs a sample predicted
-  right in most passes as clean (a class learnt late was otherwise lost); its
-  score is still the mixture's posterior;
+* in a class the mixture calls mostly noisy (or whose own mixture is
+  degenerate), the loss weighs a sample predicted right in most passes as clean
+  (a class learnt late was otherwise lost); its score is still the mixture's
+  posterior;
 * the two views go through the network as one concatenated batch (one forward
   pass; BatchNorm statistics are then shared by the views, as in FixMatch-style
   implementations);
