@@ -26,12 +26,38 @@ from itertools import pairwise
 import numpy as np
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
+from skorch.callbacks import Callback
 
 from sknoisy import ALRClassifier, WrongEventClassifier
-from sknoisy._predictions import RowPredictions, odds_refined_codes
+from sknoisy._predictions import (
+    RowPredictions,
+    odds_refined_codes,
+    row_predictions,
+    uniform_noise_rate,
+)
 from sknoisy.datasets import load_cifar10n
 
 METHODS = {"ido": WrongEventClassifier, "alr": ALRClassifier}
+
+EPOCH_PREDICTIONS: dict[str, list] = {}
+"""Per method, each epoch's :class:`RowPredictions` (``train --per-epoch``)."""
+
+
+class RecordPredictions(Callback):
+    """After every epoch, the model's predictions on the training rows
+    (un-augmented, in eval mode), into ``EPOCH_PREDICTIONS[name]``.
+
+    A module-level store: the estimators fit a copy of their callbacks.
+    """
+
+    def __init__(self, name, given):
+        self.name = name
+        self.given = given
+
+    def on_epoch_end(self, net, dataset_train=None, **kwargs):
+        EPOCH_PREDICTIONS.setdefault(self.name, []).append(
+            row_predictions(net, dataset_train, self.given)
+        )
 
 
 def train(args) -> None:
@@ -45,9 +71,13 @@ def train(args) -> None:
     )
     X, y = data.data[rows], given[rows]
     out = {"given": y, "true": data.target[rows]}
-    for name, Estimator in METHODS.items():
+    for name in args.methods:
+        Estimator = METHODS[name]
         start = time.perf_counter()
-        clf = Estimator(max_epochs=args.epochs, random_state=args.seed).fit(X, y)
+        callbacks = [RecordPredictions(name, y)] if args.per_epoch else None
+        clf = Estimator(
+            max_epochs=args.epochs, random_state=args.seed, callbacks=callbacks
+        ).fit(X, y)
         out[f"{name}_seconds"] = time.perf_counter() - start
         out[f"{name}_proba"] = clf.predict_proba(X)
         out[f"{name}_scores"] = clf.noise_scores_
@@ -56,6 +86,24 @@ def train(args) -> None:
         out[f"{name}_test_accuracy"] = clf.score(data.test_data, data.test_target)
         if name == "ido":
             out["ido_wrong_events"] = clf.wrong_events_
+            out["ido_base_epoch"] = clf.base_epoch_
+        else:
+            out["alr_soft_labels"] = clf.soft_labels_
+            out["alr_warmup_epochs"] = clf.warmup_epochs_
+        if args.per_epoch:
+            epochs = EPOCH_PREDICTIONS.pop(name)
+            out[f"{name}_epoch_predicted"] = np.stack(
+                [e.predicted for e in epochs]
+            ).astype(np.int8)
+            out[f"{name}_epoch_given_proba"] = np.stack(
+                [e.given_proba for e in epochs]
+            ).astype(np.float32)
+            out[f"{name}_epoch_other"] = np.stack([e.other for e in epochs]).astype(
+                np.int8
+            )
+            out[f"{name}_epoch_other_proba"] = np.stack(
+                [e.other_proba for e in epochs]
+            ).astype(np.float32)
         print(f"{name}: {out[f'{name}_seconds']:.0f} s", flush=True)
         np.savez(args.out, **out)
 
@@ -114,21 +162,6 @@ def print_disagreements(proba, given, true) -> None:
             )
 
 
-def uniform_noise_rate(proba, given, n_iter: int = 500) -> float:
-    """Maximum-likelihood rate of uniform label noise, taking the model's
-    probabilities as the likelihoods of the true class (EM on the rate)."""
-    n_classes = proba.shape[1]
-    p_given = proba[np.arange(len(given)), given]
-    rate = 0.5
-    for _ in range(n_iter):
-        wrong = (1 - p_given) * rate / (n_classes - 1)
-        rate_new = float(np.mean(wrong / (wrong + p_given * (1 - rate))))
-        if abs(rate_new - rate) < 1e-8:
-            break
-        rate = rate_new
-    return rate
-
-
 def confident_joint_rate(proba, given) -> float:
     """The share of rows off the confident joint's diagonal (cleanlab's count:
     a row counts for class j where p_j reaches the mean p_j of class j's rows)."""
@@ -142,7 +175,7 @@ def print_rate_estimates(proba, given, true, flags) -> None:
     estimates = {
         "flagged share": float(flags.mean()),
         "confident joint": confident_joint_rate(proba, given),
-        "uniform-noise ML": uniform_noise_rate(proba, given),
+        "uniform-noise ML": uniform_noise_rate(RowPredictions.from_proba(proba, given)),
         "truth": float(np.mean(given != true)),
     }
     print("  noise rate estimates, and the odds rule's refined labels at each:")
@@ -166,6 +199,14 @@ def main() -> None:
     run.add_argument("--train-size", type=int, default=4000)
     run.add_argument("--epochs", type=int, default=20)
     run.add_argument("--seed", type=int, default=0)
+    run.add_argument(
+        "--methods", nargs="+", choices=list(METHODS), default=["ido", "alr"]
+    )
+    run.add_argument(
+        "--per-epoch",
+        action="store_true",
+        help="also save every epoch's predictions on the training rows",
+    )
     run.set_defaults(run=train)
     show = commands.add_parser("report")
     show.add_argument("npz")

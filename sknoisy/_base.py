@@ -347,8 +347,8 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         ``relabel="odds"`` keeps the given label unless the row is a
         ``candidate`` for relabelling and the final model's posterior odds for
         its most likely other class ``j`` beat the given label ``y`` under
-        uniform label noise at the method's own noise-rate estimate ``r`` (the
-        share of candidates)::
+        uniform label noise at the method's own noise-rate estimate ``r``
+        (:meth:`_relabel_noise_rate`)::
 
             p_j * r / (C - 1) > p_y * (1 - r)
 
@@ -359,9 +359,12 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         """
         if self.relabel == "always":
             return np.where(candidates, proposals, y_encoded)
-        return odds_refined_codes(
-            predictions, y_encoded, candidates, float(np.mean(candidates))
-        )
+        rate = self._relabel_noise_rate(candidates, y_encoded)
+        return odds_refined_codes(predictions, y_encoded, candidates, rate)
+
+    def _relabel_noise_rate(self, candidates, y_encoded) -> float:
+        """The noise rate the odds rule assumes: the share of candidates (hook)."""
+        return float(np.mean(candidates))
 
     def _final_model_scores(self, y_encoded, predictions):
         """Scores from the final model alone, as confident learning reads it.

@@ -100,3 +100,28 @@ def odds_refined_codes(
     prior_odds = rate / ((predictions.n_classes - 1) * (1 - rate))
     favoured = predictions.other_proba * prior_odds > predictions.given_proba
     return np.where(candidates & favoured, predictions.other, given)
+
+
+def uniform_noise_rate(
+    predictions: RowPredictions, tol: float = 1e-8, max_iter: int = 500
+) -> float:
+    """The maximum-likelihood rate ``r`` of uniform label noise, taking the
+    model's probabilities as the likelihoods of the true class.
+
+    Each given label ``y`` is right with probability ``1 - r`` (likelihood
+    ``p_y``) or one of the ``C - 1`` others' uniform flips (likelihood
+    ``(1 - p_y) / (C - 1)``); EM on ``r`` from ``r = 1/2``. A model that has
+    fitted the noisy labels gives them high ``p_y``, so the estimate is low for
+    such a model: it errs towards keeping the given labels.
+    """
+    p_given = np.asarray(predictions.given_proba, dtype=np.float64)
+    others = max(predictions.n_classes - 1, 1)
+    rate = 0.5
+    for _ in range(max_iter):
+        flipped = (1.0 - p_given) * rate / others
+        posterior = flipped / np.maximum(flipped + p_given * (1.0 - rate), 1e-300)
+        new_rate = float(np.mean(posterior))
+        if abs(new_rate - rate) < tol:
+            return new_rate
+        rate = new_rate
+    return rate
