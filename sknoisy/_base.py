@@ -359,10 +359,10 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         """
         if self.relabel == "always":
             return np.where(candidates, proposals, y_encoded)
-        rate = self._relabel_noise_rate(candidates, y_encoded)
+        rate = self._relabel_noise_rate(candidates, y_encoded, predictions)
         return odds_refined_codes(predictions, y_encoded, candidates, rate)
 
-    def _relabel_noise_rate(self, candidates, y_encoded) -> float:
+    def _relabel_noise_rate(self, candidates, y_encoded, predictions) -> float:
         """The noise rate the odds rule assumes: the share of candidates (hook)."""
         return float(np.mean(candidates))
 

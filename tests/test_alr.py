@@ -8,6 +8,7 @@ from skorch.callbacks import Callback
 
 from sknoisy import ALRClassifier
 from sknoisy._label_wave import first_local_minimum
+from sknoisy._predictions import RowPredictions, uniform_noise_rate
 from sknoisy.exceptions import ShortTrainingWarning
 from sknoisy.noise import symmetric_noise
 
@@ -206,3 +207,21 @@ def test_a_capped_warmup_without_a_minimum_restarts_from_its_fewest_changes(
     for name, value in states.states[base - 1].items():
         torch.testing.assert_close(restored[name], value)
     assert "warmup_base_epoch" not in history[-1]
+
+
+def test_the_relabel_rate_is_the_lower_of_the_share_and_the_likelihood():
+    # Three rows the model is sure of and one it contradicts: the likelihood
+    # puts the noise near 1/4, below the share of candidates (1/2); a model
+    # sure of every given label puts it at 0.
+    proba = np.array([[0.98, 0.01, 0.01], [0.01, 0.98, 0.01], [0.98, 0.01, 0.01]])
+    proba = np.vstack([proba, [[0.01, 0.01, 0.98]]])
+    given = np.array([0, 1, 0, 0])
+    predictions = RowPredictions.from_proba(proba, given)
+    clf = ALRClassifier()
+    candidates = np.array([False, True, False, True])
+    rate = clf._relabel_noise_rate(candidates, given, predictions)
+    assert rate == pytest.approx(uniform_noise_rate(predictions))
+    assert 0.2 < rate < 0.3
+    assert clf._relabel_noise_rate(np.zeros(4, bool), given, predictions) == 0.0
+    sure = RowPredictions.from_proba(np.eye(3)[[0, 1, 0, 0]], given)
+    assert clf._relabel_noise_rate(candidates, given, sure) < 1e-6

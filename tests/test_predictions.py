@@ -3,7 +3,12 @@
 import numpy as np
 
 from sknoisy import ALRClassifier
-from sknoisy._predictions import RowPredictions, odds_refined_codes, row_predictions
+from sknoisy._predictions import (
+    RowPredictions,
+    odds_refined_codes,
+    row_predictions,
+    uniform_noise_rate,
+)
 
 
 def test_the_reduced_row_predictions_are_those_of_predict_proba(small_data):
@@ -27,3 +32,27 @@ def test_from_proba_reduces_by_hand():
     # at r = 1/2 and C = 3 the prior odds are 1/2: only row 2 (0.6 / 2 > 0.2)
     refined = odds_refined_codes(reduced, given, np.ones(3, bool), 0.5)
     np.testing.assert_array_equal(refined, [1, 0, 2])
+
+
+def test_uniform_noise_rate_maximises_the_likelihood():
+    # Labels drawn with 20% uniform noise from a model's true-class
+    # probabilities: the estimate is the maximum of
+    # sum log((1 - r) p_y + r (1 - p_y) / (C - 1)) over r, and near the truth.
+    rng = np.random.default_rng(0)
+    n, n_classes = 4000, 4
+    proba = rng.dirichlet(np.full(n_classes, 0.3), size=n)
+    true = np.array([rng.choice(n_classes, p=p) for p in proba])
+    flip = rng.random(n) < 0.2
+    given = np.where(flip, (true + rng.integers(1, n_classes, n)) % n_classes, true)
+    rate = uniform_noise_rate(RowPredictions.from_proba(proba, given))
+    p_given = proba[np.arange(n), given]
+    grid = np.linspace(0.001, 0.999, 999)
+    loglik = [np.log((1 - r) * p_given + r * (1 - p_given) / 3).sum() for r in grid]
+    assert abs(rate - grid[np.argmax(loglik)]) < 2e-3
+    assert abs(rate - 0.2) < 0.03
+
+
+def test_uniform_noise_rate_of_a_model_that_fits_every_label_is_zero():
+    proba = np.eye(3)[[0, 1, 2, 0]]
+    rate = uniform_noise_rate(RowPredictions.from_proba(proba, np.array([0, 1, 2, 0])))
+    assert rate < 1e-6

@@ -276,7 +276,7 @@ def test_the_relabel_rate_counts_flags_only_in_readable_classes():
         mixture = SimpleNamespace(unreadable_classes=lambda: unreadable)
         clf = SimpleNamespace(net_=SimpleNamespace(mixture_=mixture))
         clf.trained_rows_ = trained
-        return WrongEventClassifier._relabel_noise_rate(clf, candidates, y)
+        return WrongEventClassifier._relabel_noise_rate(clf, candidates, y, None)
 
     assert rate([1]) == pytest.approx(0.1)
     assert rate([]) == pytest.approx(0.3)

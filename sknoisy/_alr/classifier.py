@@ -19,6 +19,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._base import NoisyLabelClassifier
 from .._docstrings import substitute_docstring
+from .._predictions import uniform_noise_rate
 from .net import ALRNet
 
 
@@ -92,10 +93,12 @@ class ALRClassifier(NoisyLabelClassifier):
     :class:`WrongEventClassifier`'s. The rows whose soft label's argmax has left
     the given class are the candidates for a new label: with ``relabel="odds"``
     a candidate takes the final model's most likely other class ``j`` only where
-    ``p_j r / (C - 1) > p_y (1 - r)``, ``r`` being the share of candidates (the
-    posterior odds under uniform noise at that rate); with ``"always"`` it takes
-    the soft label's argmax, as in the method specification (§2.2, see
-    :doc:`/methods`).
+    ``p_j r / (C - 1) > p_y (1 - r)`` (the posterior odds under uniform noise
+    at rate ``r``), ``r`` being the lower of the share of candidates and the
+    maximum-likelihood rate of uniform noise under the final model's
+    probabilities (a weak model's candidates include rows it cannot fit);
+    with ``"always"`` it takes the soft label's argmax, as in the method
+    specification (§2.2, see :doc:`/methods`).
 
     Rows without a refined soft label are scored by the final model, as
     :class:`CrossEntropyClassifier` scores every row (``1 - p(given label)``,
@@ -230,6 +233,23 @@ class ALRClassifier(NoisyLabelClassifier):
                 "class, so few or no labels can be flagged. Use max_epochs >= "
                 f"{warmup + needed}."
             )
+
+    def _relabel_noise_rate(self, candidates, y_encoded, predictions) -> float:
+        """The lower of two estimates: the share of candidates, and the
+        maximum-likelihood rate of uniform noise with the final model's
+        probabilities (:func:`~sknoisy._predictions.uniform_noise_rate`).
+
+        Where the model is weak, rows it cannot fit leave their soft labels'
+        class too and the share overstates the noise; the likelihood counts
+        them as the model's own doubt. The lower rate keeps more given labels
+        (CIFAR-10N ``aggre``, 10,000 images: 0.063 and 0.042 against 0.093
+        wrong; refined labels right for 90.90% and 91.05% of the rows, the
+        given ones 90.71%; on digits, wine and breast_cancer with injected
+        noise the two agree within 0.03, the refined labels within 0.2
+        points).
+        """
+        share = float(np.mean(candidates))
+        return min(share, uniform_noise_rate(predictions))
 
     def _collect_fitted_state(self, y_encoded, predictions):
         net = self.net_

@@ -317,7 +317,7 @@ class WrongEventClassifier(NoisyLabelClassifier):
         )
         self.refined_labels_ = self.classes_[refined]
 
-    def _relabel_noise_rate(self, candidates, y_encoded) -> float:
+    def _relabel_noise_rate(self, candidates, y_encoded, predictions) -> float:
         """The share of candidates among the rows of classes whose wrong events
         the mixture can read (:meth:`WrongEventMixture.unreadable_classes`);
         of all rows where it can read none.
