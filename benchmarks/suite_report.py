@@ -7,8 +7,8 @@ beside the other methods' rows of the full run:
     python benchmarks/suite_report.py benchmarks/results/suite_defaults.jsonl \\
         benchmarks/results/suite_ido_fix1.jsonl
 
-A row is keyed by data set, noise setting, seed and method; the last file
-holding a key wins. The splits depend on the seed only, so rows of runs from
+A row is keyed by data set (its file name), noise setting, seed and method; the
+last file holding a key wins. The splits depend on the seed only, so rows of runs from
 different code are comparable where the code of the methods they hold did not
 change: the report lists which code (``code_fingerprint``) each method's rows
 come from.
@@ -20,6 +20,7 @@ import argparse
 import collections
 import dataclasses
 import json
+import os
 
 from sknoisy.benchmark import (
     CEILING,
@@ -32,6 +33,12 @@ from sknoisy.benchmark import (
 )
 
 
+def data_name(data: str) -> str:
+    """A data set's name without the folder it was read from (``PATH:column``
+    becomes ``FILE:column``), so that runs from different folders match."""
+    return os.path.basename(data)
+
+
 def load(paths) -> tuple[list[MethodResult], dict]:
     rows, codes = {}, collections.defaultdict(set)
     for path in paths:
@@ -42,7 +49,7 @@ def load(paths) -> tuple[list[MethodResult], dict]:
                 record = json.loads(line)
                 context, result = record["context"], record["result"]
                 row = MethodResult(**result)
-                row.data = context["data"]
+                row.data = data_name(context["data"])
                 key = (row.data, row.noise, row.seed, row.method)
                 rows[key] = (row, context["code"])
     results = []
