@@ -199,28 +199,6 @@ def test_the_loss_weighs_rows_mostly_predicted_right_as_clean_in_a_noisy_class()
     assert len(np.unique(scores[1, :5, 0])) > 1, "the scores still rank them"
 
 
-def test_unreadable_classes_are_those_the_counts_cannot_tell_apart():
-    # Class 1 is learnt late (called mostly noisy at its median), class 2 has
-    # a degenerate mixture, class 3 was never learnt, class 0 reads as usual.
-    rng = np.random.default_rng(3)
-    counts = np.concatenate(
-        [
-            rng.integers(0, 3, 100),
-            rng.integers(4, 9, 100),
-            rng.integers(0, 3, 100),
-            rng.integers(6, 10, 100),
-        ]
-    )
-    labels = np.repeat([0, 1, 2, 3], 100)
-    mixture = WrongEventMixture(n_classes=4, per_class=False).fit(
-        counts, labels, 20, passes=9
-    )
-    mixture.degenerate_classes = [2]
-    assert mixture.unlearnt_classes == [3]
-    assert mixture.unreadable_classes() == [1, 2, 3]
-    assert mixture.unreadable_classes(mixture.table()) == [1, 2, 3]
-
-
 def test_a_degenerate_class_gets_the_loss_gate():
     # A class whose own mixture is implausible uses the global one; in it too
     # the rows predicted right in most passes weigh clean.

@@ -260,27 +260,3 @@ def test_a_row_the_final_model_predicts_is_not_a_label_issue():
         clf.label_issues_, noisy_by_mixture & ~predicted_given
     )
     assert clf.label_issues_.mean() < 0.15
-
-
-def test_the_relabel_rate_counts_flags_only_in_readable_classes():
-    # Class 1's counts measure difficulty (unreadable): its flags stay out of
-    # the noise rate the odds rule assumes; with no readable class, every row.
-    from types import SimpleNamespace
-
-    y = np.repeat([0, 1], 10)
-    candidates = np.zeros(20, bool)
-    candidates[[0, 10, 11, 12, 13, 14]] = True  # 1 of 10 in class 0, 5 in class 1
-
-    def rate(unreadable, trained=None):
-        trained = np.ones(20, bool) if trained is None else trained
-        mixture = SimpleNamespace(unreadable_classes=lambda: unreadable)
-        clf = SimpleNamespace(net_=SimpleNamespace(mixture_=mixture))
-        clf.trained_rows_ = trained
-        return WrongEventClassifier._relabel_noise_rate(clf, candidates, y, None)
-
-    assert rate([1]) == pytest.approx(0.1)
-    assert rate([]) == pytest.approx(0.3)
-    assert rate([0, 1]) == pytest.approx(0.3)
-    held_out = np.ones(20, bool)
-    held_out[[1, 2, 3, 4, 5]] = False  # rows of class 0 not trained on
-    assert rate([1], held_out) == pytest.approx(0.2)

@@ -142,12 +142,9 @@ class WrongEventClassifier(NoisyLabelClassifier):
     a model that has learnt them predicts their labels.
     The flagged rows are the candidates for a new label: with
     ``relabel="odds"`` a flagged row takes the final model's most likely other
-    class ``j`` only where ``p_j r / (C - 1) > p_y (1 - r)`` (the posterior
-    odds under uniform noise at rate ``r``), ``r`` being the share of flagged
-    rows in the classes whose wrong events the mixture can read: not a class
-    unlearnt, with a degenerate mixture, or called mostly noisy at its median
-    count, whose flags measure difficulty (all rows where no class is
-    readable); with ``"always"`` every flagged row takes it, as in the method
+    class ``j`` only where ``p_j r / (C - 1) > p_y (1 - r)``, ``r`` being the
+    share of flagged rows (the posterior odds under uniform noise at that
+    rate); with ``"always"`` every flagged row takes it, as in the method
     specification (§1.5, see :doc:`/methods`).
 
     Rows held out by ``train_split`` have no wrong events; the final model
@@ -316,23 +313,6 @@ class WrongEventClassifier(NoisyLabelClassifier):
             y_encoded, predictions, self.label_issues_, predicted
         )
         self.refined_labels_ = self.classes_[refined]
-
-    def _relabel_noise_rate(self, candidates, y_encoded, predictions) -> float:
-        """The share of candidates among the rows of classes whose wrong events
-        the mixture can read (:meth:`WrongEventMixture.unreadable_classes`);
-        of all rows where it can read none.
-
-        In a class the network has not learnt, every hard row collects wrong
-        events: its flags measure difficulty, and counting them overstated the
-        noise rate (CIFAR-10N ``aggre``, 4,000 images: 0.31 of the rows flagged,
-        0.16 in the readable classes, 0.10 wrong) and with it the trust the odds
-        rule puts in the model.
-        """
-        unreadable = self.net_.mixture_.unreadable_classes()
-        readable = ~np.isin(y_encoded, unreadable) & self.trained_rows_
-        if not readable.any():
-            return float(np.mean(candidates))
-        return float(np.mean(candidates[readable]))
 
     def _doubtful_class_share(self) -> float:
         """Rows in classes not learnt, or whose own mixture called most of them

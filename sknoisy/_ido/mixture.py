@@ -450,35 +450,11 @@ class WrongEventMixture:
         if self.passes is None:
             return table
         below_bar = int(np.ceil(CREDIBLE_NOISE_RATE * self.passes))
-        for c in self.unreadable_classes(table):
-            table[c, :below_bar, 0], table[c, :below_bar, 1] = 1.0, 0.0
-        return table
-
-    def unreadable_classes(self, table=None) -> list[int]:
-        """The given classes whose counts the mixtures cannot read as noise.
-
-        A class not learnt (every sample's count at least
-        ``CREDIBLE_NOISE_RATE`` of the passes), one whose own mixture is
-        degenerate, or one the table calls mostly noisy (its median count's
-        clean posterior below 0.5): there the counts measure how hard the class
-        is, not which of its labels are wrong.
-
-        Parameters
-        ----------
-        table : ndarray or None, default=None
-            :meth:`table`'s output, when the caller has it.
-
-        Returns
-        -------
-        list of int
-            The classes, sorted.
-        """
-        table = self.table() if table is None else table
-        unreadable = set(self.unlearnt_classes) | set(self.degenerate_classes)
         for c, median in self.class_medians.items():
-            if table[c, min(median, self.max_count), 0] < 0.5:
-                unreadable.add(c)
-        return sorted(unreadable)
+            mostly_noisy = table[c, min(median, self.max_count), 0] < 0.5
+            if mostly_noisy or c in self.degenerate_classes:
+                table[c, :below_bar, 0], table[c, :below_bar, 1] = 1.0, 0.0
+        return table
 
     def _group_table(self, group: _CountGroup) -> np.ndarray:
         rows = group.table(self.max_count)
