@@ -9,6 +9,11 @@ saves every row's outputs, and reports the flags and the refined labels::
         --train-size 4000 --epochs 20
     python benchmarks/cifar10n_rows.py report out.npz
 
+``train --methods alr`` fits one method; ``--per-epoch`` also saves every
+epoch's predictions on the training rows (un-augmented, in eval mode; an
+epoch that restores a base model records the restored one), to compare
+relabelling rules offline. The labels are CIFAR-10's class indices 0-9.
+
 ``report`` prints, per method, AUROC, the flags' precision, recall and F1, the
 share of rows whose refined labels are right (against the given labels'), how
 often the final model is right where it contradicts the given label (by its

@@ -36,7 +36,8 @@ from sknoisy.benchmark import (
 def data_name(data: str) -> str:
     """A data set's name without the folder it was read from (``PATH:column``
     becomes ``FILE:column``), so that runs from different folders match."""
-    return os.path.basename(data)
+    path, sep, column = data.rpartition(":")
+    return os.path.basename(path) + sep + column if sep else os.path.basename(data)
 
 
 def load(paths) -> tuple[list[MethodResult], dict]:

@@ -102,26 +102,45 @@ def odds_refined_codes(
     return np.where(candidates & favoured, predictions.other, given)
 
 
-def uniform_noise_rate(
-    predictions: RowPredictions, tol: float = 1e-8, max_iter: int = 500
-) -> float:
+def uniform_noise_rate(predictions: RowPredictions, n_steps: int = 60) -> float:
     """The maximum-likelihood rate ``r`` of uniform label noise, taking the
     model's probabilities as the likelihoods of the true class.
 
     Each given label ``y`` is right with probability ``1 - r`` (likelihood
     ``p_y``) or one of the ``C - 1`` others' uniform flips (likelihood
-    ``(1 - p_y) / (C - 1)``); EM on ``r`` from ``r = 1/2``. A model that has
-    fitted the noisy labels gives them high ``p_y``, so the estimate is low for
-    such a model: it errs towards keeping the given labels.
+    ``(1 - p_y) / (C - 1)``). The log-likelihood is concave in ``r``, so its
+    maximum on [0, 1] is found by bisection on the derivative. A model that
+    has fitted the noisy labels gives them high ``p_y``, so the estimate is
+    low for such a model, and a flat likelihood (a model that tells the
+    classes apart no better than chance) gives 0: the estimate errs towards
+    keeping the given labels.
+
+    Parameters
+    ----------
+    predictions : RowPredictions
+        The model's reduced probabilities; rows whose ``p_y`` is not finite
+        are left out.
+    n_steps : int, default=60
+        Bisection steps (the rate to within ``2 ** -n_steps``).
+
+    Returns
+    -------
+    float
+        The rate, in [0, 1]; 0 without rows.
     """
     p_given = np.asarray(predictions.given_proba, dtype=np.float64)
-    others = max(predictions.n_classes - 1, 1)
-    rate = 0.5
-    for _ in range(max_iter):
-        flipped = (1.0 - p_given) * rate / others
-        posterior = flipped / np.maximum(flipped + p_given * (1.0 - rate), 1e-300)
-        new_rate = float(np.mean(posterior))
-        if abs(new_rate - rate) < tol:
-            return new_rate
-        rate = new_rate
-    return rate
+    p_given = np.clip(p_given[np.isfinite(p_given)], 0.0, 1.0)
+    if p_given.size == 0:
+        return 0.0
+    flip_likelihood = (1.0 - p_given) / max(predictions.n_classes - 1, 1)
+    slope = flip_likelihood - p_given  # d/dr of each row's likelihood
+    low, high = 0.0, 1.0
+    for _ in range(n_steps):
+        rate = 0.5 * (low + high)
+        # Inside (0, 1) no row's likelihood p + r (a - p) is 0: a and p are
+        # never both 0.
+        if np.sum(slope / (p_given + rate * slope)) > 0:
+            low = rate
+        else:
+            high = rate
+    return low

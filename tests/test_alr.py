@@ -8,7 +8,11 @@ from skorch.callbacks import Callback
 
 from sknoisy import ALRClassifier
 from sknoisy._label_wave import first_local_minimum
-from sknoisy._predictions import RowPredictions, uniform_noise_rate
+from sknoisy._predictions import (
+    RowPredictions,
+    odds_refined_codes,
+    uniform_noise_rate,
+)
 from sknoisy.exceptions import ShortTrainingWarning
 from sknoisy.noise import symmetric_noise
 
@@ -225,3 +229,25 @@ def test_the_relabel_rate_is_the_lower_of_the_share_and_the_likelihood():
     assert clf._relabel_noise_rate(np.zeros(4, bool), given, predictions) == 0.0
     sure = RowPredictions.from_proba(np.eye(3)[[0, 1, 0, 0]], given)
     assert clf._relabel_noise_rate(candidates, given, sure) < 1e-6
+
+
+def test_an_alr_fit_relabels_at_the_lower_rate(digits, monkeypatch):
+    # The fit's refined labels are the odds rule's at min(share, likelihood).
+    X, y = digits
+    y_noisy, _ = symmetric_noise(y, 0.3, random_state=0)
+    seen = []
+    original = ALRClassifier._relabel_noise_rate
+
+    def spy(self, candidates, y_encoded, predictions):
+        seen.append((candidates, y_encoded, predictions))
+        return original(self, candidates, y_encoded, predictions)
+
+    monkeypatch.setattr(ALRClassifier, "_relabel_noise_rate", spy)
+    params = {**FAST, "max_epochs": 20}
+    clf = ALRClassifier(**params, random_state=0).fit(X, y_noisy)
+    ((candidates, y_encoded, predictions),) = seen
+    rate = min(float(np.mean(candidates)), uniform_noise_rate(predictions))
+    assert 0 < rate < 0.5
+    expected = odds_refined_codes(predictions, y_encoded, candidates, rate)
+    np.testing.assert_array_equal(clf.refined_labels_, clf.classes_[expected])
+    assert (clf.refined_labels_ != y_noisy).any()

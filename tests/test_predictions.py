@@ -52,7 +52,17 @@ def test_uniform_noise_rate_maximises_the_likelihood():
     assert abs(rate - 0.2) < 0.03
 
 
-def test_uniform_noise_rate_of_a_model_that_fits_every_label_is_zero():
-    proba = np.eye(3)[[0, 1, 2, 0]]
-    rate = uniform_noise_rate(RowPredictions.from_proba(proba, np.array([0, 1, 2, 0])))
-    assert rate < 1e-6
+def test_uniform_noise_rate_at_its_bounds():
+    def rate(proba, given):
+        return uniform_noise_rate(RowPredictions.from_proba(np.array(proba), given))
+
+    # a model that fits every label, or tells the classes apart no better than
+    # chance (a flat likelihood): no noise
+    assert rate(np.eye(3)[[0, 1, 2, 0]], np.array([0, 1, 2, 0])) < 1e-6
+    assert rate(np.full((5, 4), 0.25), np.zeros(5, int)) < 1e-6
+    # two classes, the model sure of the other label on every row: all noise
+    assert rate([[0.0, 1.0], [0.0, 1.0]], np.zeros(2, int)) > 1 - 1e-6
+    # no rows, and rows whose probabilities are not finite, count for nothing
+    assert rate(np.zeros((0, 3)), np.zeros(0, int)) == 0.0
+    with_nan = [[np.nan, np.nan], [0.0, 1.0]]
+    assert rate(with_nan, np.zeros(2, int)) > 1 - 1e-6
