@@ -47,6 +47,14 @@ METHODS = {"ido": WrongEventClassifier, "alr": ALRClassifier}
 EPOCH_PREDICTIONS: dict[str, list] = {}
 """Per method, each epoch's :class:`RowPredictions` (``train --per-epoch``)."""
 
+EPOCH_FIELDS = {
+    "predicted": np.int8,
+    "given_proba": np.float32,
+    "other": np.int8,
+    "other_proba": np.float32,
+}
+"""The :class:`RowPredictions` fields saved per epoch, with their stored type."""
+
 
 class RecordPredictions(Callback):
     """After every epoch, the model's predictions on the training rows
@@ -97,18 +105,10 @@ def train(args) -> None:
             out["alr_warmup_epochs"] = clf.warmup_epochs_
         if args.per_epoch:
             epochs = EPOCH_PREDICTIONS.pop(name)
-            out[f"{name}_epoch_predicted"] = np.stack(
-                [e.predicted for e in epochs]
-            ).astype(np.int8)
-            out[f"{name}_epoch_given_proba"] = np.stack(
-                [e.given_proba for e in epochs]
-            ).astype(np.float32)
-            out[f"{name}_epoch_other"] = np.stack([e.other for e in epochs]).astype(
-                np.int8
-            )
-            out[f"{name}_epoch_other_proba"] = np.stack(
-                [e.other_proba for e in epochs]
-            ).astype(np.float32)
+            for field, dtype in EPOCH_FIELDS.items():
+                out[f"{name}_epoch_{field}"] = np.stack(
+                    [getattr(e, field) for e in epochs]
+                ).astype(dtype)
         print(f"{name}: {out[f'{name}_seconds']:.0f} s", flush=True)
         np.savez(args.out, **out)
 

@@ -7,11 +7,11 @@ beside the other methods' rows of the full run:
     python benchmarks/suite_report.py benchmarks/results/suite_defaults.jsonl \\
         benchmarks/results/suite_ido_fix1.jsonl
 
-A row is keyed by data set (its file name), noise setting, seed and method; the
-last file holding a key wins. The splits depend on the seed only, so rows of runs from
-different code are comparable where the code of the methods they hold did not
-change: the report lists which code (``code_fingerprint``) each method's rows
-come from.
+A row is keyed by data set (its file name), noise setting, seed and method;
+the last file holding a key wins. The splits depend on the seed only, so rows
+of runs from different code are comparable where the code of the methods they
+hold did not change: the report lists which code (``code_fingerprint``) each
+method's rows come from.
 """
 
 from __future__ import annotations
