@@ -273,3 +273,25 @@ def test_a_class_wrong_in_every_row_is_unlearnt_but_a_flooded_one_is_not():
         np.concatenate([learnt, almost]), np.repeat([0, 1], [200, 200]), 20, passes=40
     )
     assert single.unlearnt_classes == []
+
+
+def test_doubtful_classes_are_unlearnt_or_degenerate_with_credible_noise():
+    # Seen on clean blobs: a class learnt early has counts 0-3 of 51 passes,
+    # which EM may split with most rows in the "noisy" component. That
+    # component describes no credible noise (its rows are called clean), so
+    # the class was read well and is not doubtful. A class whose degenerate
+    # mixture does describe noise (counts most of the passes) is.
+    rng = np.random.default_rng(0)
+    counts = np.concatenate(
+        [
+            rng.integers(0, 4, 200),
+            rng.integers(0, 4, 10),  # class 2: learnt, most of its labels wrong
+            rng.integers(30, 51, 90),
+        ]
+    )
+    labels = np.repeat([0, 1, 2], 100)
+    mixture = WrongEventMixture(n_classes=3).fit(counts, labels, 20, passes=51)
+    mixture.degenerate_classes = [1, 2]  # as a collapsed EM fit leaves them
+    assert mixture.doubtful_classes() == [2]
+    mixture.unlearnt_classes = [0]
+    assert mixture.doubtful_classes() == [0, 2]

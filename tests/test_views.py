@@ -30,7 +30,7 @@ def test_tabular_weak_view_adds_noise_scaled_per_feature():
     torch.testing.assert_close(ratio, torch.full((3,), 0.2), rtol=0.08, atol=0)
 
 
-def test_tabular_strong_view_replaces_a_fraction_by_the_column_s_values():
+def test_tabular_strong_view_replaces_a_count_by_the_column_s_values():
     torch.manual_seed(0)
     # Column j holds only the values row + 100000 j, so a donated value is
     # recognisable and must come from its own column.
@@ -40,10 +40,30 @@ def test_tabular_strong_view_replaces_a_fraction_by_the_column_s_values():
     weak, strong = views(x)
     assert torch.equal(weak, x)
     replaced = strong != -1
-    assert abs(replaced.float().mean().item() - 0.3) < 0.02
+    assert (replaced.sum(1) == 1).all(), "int(0.3 * 4) features of every row"
     columns = torch.arange(4.0).expand_as(strong)
     donors = strong[replaced] - 100 * columns[replaced] * 1000
     assert ((donors >= 0) & (donors < 500)).all(), "values of the same column"
+
+
+def test_tabular_strong_view_replaces_int_rate_times_features_per_row():
+    # SCARF's count: int(rate * n_features) per row, a uniform subset of them.
+    torch.manual_seed(0)
+    data = torch.arange(1.0, 1001.0)[:, None].expand(-1, 5).contiguous()
+    views = TabularViews(noise_scale=0, corruption_rate=0.4).fit(data)
+    assert views.n_replaced_ == 2
+    x = torch.zeros(5000, 5)
+    replaced = views(x)[1] != 0
+    assert (replaced.sum(1) == 2).all()
+    torch.testing.assert_close(
+        replaced.float().mean(0), torch.full((5,), 0.4), atol=0.02, rtol=0
+    )
+    # 0.3 of 10 features is 3, not 2 (0.3 * 10 is 3.0000000000000004).
+    assert TabularViews(corruption_rate=0.3).fit(torch.zeros(4, 10)).n_replaced_ == 3
+    # Too few features for the rate: the strong view replaces none.
+    few = TabularViews(noise_scale=0, corruption_rate=0.3).fit(torch.randn(50, 2))
+    x = torch.randn(100, 2)
+    assert few.n_replaced_ == 0 and torch.equal(few(x)[1], x)
 
 
 @pytest.mark.parametrize(

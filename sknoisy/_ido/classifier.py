@@ -317,9 +317,8 @@ class WrongEventClassifier(NoisyLabelClassifier):
     def _doubtful_class_share(self) -> float:
         """Rows in classes not learnt, or whose own mixture called most of them
         noisy (random labels do that to every class)."""
-        mixture = self.net_.mixture_
-        doubtful = set(mixture.unlearnt_classes) | set(mixture.degenerate_classes)
-        return float(np.isin(self.given_codes_, list(doubtful)).mean())
+        doubtful = self.net_.mixture_.doubtful_classes()
+        return float(np.isin(self.given_codes_, doubtful).mean())
 
 
 MIN_STAGE1_EPOCHS = 3

@@ -392,6 +392,23 @@ class WrongEventMixture:
         }
         return self
 
+    def doubtful_classes(self) -> list[int]:
+        """The given classes whose labels the mixture could not tell apart.
+
+        An unlearnt class, and a class whose own mixture is degenerate (calls
+        most of it noisy) while its noisy component describes credible noise.
+        A degenerate mixture over counts far below the passes (a class learnt
+        early, its rows predicted right almost every time) splits counts of
+        0-3 into two components: its rows are called clean
+        (:meth:`_group_table`), and the class is well read, not doubtful.
+        """
+        credible = [
+            c
+            for c in self.degenerate_classes
+            if not self._all_clean(self.class_groups[c])
+        ]
+        return sorted(set(self.unlearnt_classes) | set(credible))
+
     def _all_clean(self, group: _CountGroup) -> bool:
         return self.passes is not None and not group.noise_credible(self.passes)
 
