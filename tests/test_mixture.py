@@ -191,12 +191,37 @@ def test_the_loss_weighs_rows_mostly_predicted_right_as_clean_in_a_noisy_class()
     assert scores[1, mixture.class_medians[1], 0] < 0.5, "class 1: mostly noisy"
     assert scores[0, mixture.class_medians[0], 0] >= 0.5, "class 0: mostly clean"
     assert (scores[1, :5, 0] < 0.5).any(), "the rows the loss table changes"
-    np.testing.assert_array_equal(loss[1, :5, 0], 1.0)  # counts 0-4 < 4.5
-    np.testing.assert_array_equal(loss[1, :5, 1], 0.0)
-    np.testing.assert_array_equal(loss[1, 5:], scores[1, 5:])
+    # Clean: counts 0-4 (under 4.5, half the passes) and up to the median.
+    clean = max(5, mixture.class_medians[1] + 1)
+    np.testing.assert_array_equal(loss[1, :clean, 0], 1.0)
+    np.testing.assert_array_equal(loss[1, :clean, 1], 0.0)
+    np.testing.assert_array_equal(loss[1, clean:], scores[1, clean:])
     np.testing.assert_array_equal(loss[1, :, 2:], scores[1, :, 2:])  # the CDFs
     np.testing.assert_array_equal(loss[0], scores[0])
     assert len(np.unique(scores[1, :5, 0])) > 1, "the scores still rank them"
+
+
+def test_the_loss_weighs_at_least_half_of_a_hard_class_clean():
+    # Class 1 is hard: its rows are wrong in 6-9 of 10 passes, all but a few
+    # in most of them, and the mixture calls the class mostly noisy. Most of
+    # a class's labels are right (or no noise model could tell them apart), so
+    # the loss weighs the half of its rows with the fewest wrong events clean,
+    # every row at or below its median count.
+    rng = np.random.default_rng(5)
+    counts = np.concatenate(
+        [rng.integers(0, 3, 200), rng.integers(6, 10, 95), rng.integers(2, 4, 5)]
+    )
+    labels = np.repeat([0, 1], [200, 100])
+    mixture = WrongEventMixture(n_classes=2, per_class=False).fit(
+        counts, labels, 20, passes=10
+    )
+    scores, loss = mixture.table(), mixture.loss_table()
+    median = mixture.class_medians[1]
+    assert median > 5 and scores[1, median, 0] < 0.5, "class 1: hard, mostly noisy"
+    weights = loss[1, np.minimum(counts[labels == 1], mixture.max_count), 0]
+    assert np.mean(weights == 1.0) >= 0.5
+    np.testing.assert_array_equal(loss[1, : median + 1, 0], 1.0)
+    np.testing.assert_array_equal(loss[1, median + 1 :], scores[1, median + 1 :])
 
 
 def test_a_degenerate_class_gets_the_loss_gate():

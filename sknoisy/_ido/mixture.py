@@ -446,17 +446,22 @@ class WrongEventMixture:
 
         :meth:`table`, except in a given class that the table calls mostly
         noisy (its median count's clean posterior below 0.5), or whose own
-        mixture is degenerate (the class then uses the global one): there a sample
-        predicted right in most of the passes so far (fewer wrong events than
-        ``CREDIBLE_NOISE_RATE`` of them) is weighted clean, by IDO's premise
-        that a wrong label is one the model contradicts in most passes. A class
-        learnt late has counts that rise together; without this it lost its
-        rows to the noisy component one epoch after another (the entropy term
-        hardening the model's other predictions for them) until it was never
-        predicted. Only such a class: in every class, the gate let noisy rows
-        the model had started to fit be fitted (on the defaults suite, shuttle's
-        AUROC with pair noise fell from 0.68 to 0.44). The scores
-        (``noise_scores_``) stay the mixture's posteriors.
+        mixture is degenerate (the class then uses the global one): there a
+        sample is weighted clean if it was predicted right in most of the
+        passes so far (fewer wrong events than ``CREDIBLE_NOISE_RATE`` of
+        them), by IDO's premise that a wrong label is one the model contradicts
+        in most passes, or if its count is at most the class's median, by the
+        premise of every label-noise model that can be identified at all: most
+        of a class's given labels are right. A class learnt late has counts
+        that rise together, and a hard class (an ordinal class between two
+        others, like diamonds' ``Very Good``) counts most of its right labels
+        wrong in most passes; without this such a class lost its rows to the
+        noisy component one epoch after another (the entropy term hardening the
+        model's other predictions for them) until it was never predicted. Only
+        such a class: in every class, the gate let noisy rows the model had
+        started to fit be fitted (on the defaults suite, shuttle's AUROC with
+        pair noise fell from 0.68 to 0.44). The scores (``noise_scores_``)
+        stay the mixture's posteriors.
 
         Returns
         -------
@@ -468,9 +473,10 @@ class WrongEventMixture:
             return table
         below_bar = int(np.ceil(CREDIBLE_NOISE_RATE * self.passes))
         for c, median in self.class_medians.items():
-            mostly_noisy = table[c, min(median, self.max_count), 0] < 0.5
-            if mostly_noisy or c in self.degenerate_classes:
-                table[c, :below_bar, 0], table[c, :below_bar, 1] = 1.0, 0.0
+            median = min(median, self.max_count)
+            if table[c, median, 0] < 0.5 or c in self.degenerate_classes:
+                clean = max(below_bar, median + 1)  # counts 0 .. clean - 1
+                table[c, :clean, 0], table[c, :clean, 1] = 1.0, 0.0
         return table
 
     def _group_table(self, group: _CountGroup) -> np.ndarray:
