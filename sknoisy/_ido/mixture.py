@@ -399,8 +399,13 @@ class WrongEventMixture:
         most of it noisy) while its noisy component describes credible noise.
         A degenerate mixture over counts far below the passes (a class learnt
         early, its rows predicted right almost every time) splits counts of
-        0-3 into two components: its rows are called clean
-        (:meth:`_group_table`), and the class is well read, not doubtful.
+        0-3 into two components: its rows are called clean (no credible
+        noise), and the class is well read, not doubtful.
+
+        Returns
+        -------
+        list of int
+            The doubtful classes, sorted.
         """
         credible = [
             c
