@@ -316,7 +316,8 @@ class WrongEventClassifier(NoisyLabelClassifier):
 
     def _doubtful_class_share(self) -> float:
         """Rows in classes not learnt, or whose own mixture called most of them
-        noisy (random labels do that to every class)."""
+        noisy with credible noise (random labels do that to every class):
+        ``WrongEventMixture.doubtful_classes``."""
         doubtful = self.net_.mixture_.doubtful_classes()
         return float(np.isin(self.given_codes_, doubtful).mean())
 

@@ -62,10 +62,11 @@ class TabularViews(BaseEstimator):
     dimensional data the independent draw often replaces most of a row, which
     moves it into another class's region: on three 2-D blobs, every one of
     them one feature away from the middle one, the strong view of an outer
-    blob's row landed in the middle blob about half the time, and the clean
-    term's cross-entropy on that view taught the middle blob the outer
-    labels (``WrongEventClassifier`` then flagged 58-99% of its clean rows at
-    two seeds of 200; none are replaced there now, ``int(0.3 * 2) = 0``).
+    blob's row replaced a feature half the time and landed in the middle blob
+    about a third of the time, and the clean term's cross-entropy on that view
+    taught the middle blob the outer labels (``WrongEventClassifier`` then
+    flagged 58% and 99% of the middle blob's clean rows at two seeds of 200;
+    none are replaced there now, ``int(0.3 * 2) = 0``).
     """
 
     def __init__(self, noise_scale: float = 0.1, corruption_rate: float = 0.3):
