@@ -73,15 +73,19 @@ class RecordPredictions(Callback):
         )
 
 
+def stratified_rows(labels, size: int, seed: int) -> np.ndarray:
+    """``size`` row indices of ``labels``, stratified and seeded (the probes'
+    subset; ``image_budget.py`` takes its training and test rows this way)."""
+    rows, _ = train_test_split(
+        np.arange(len(labels)), train_size=size, stratify=labels, random_state=seed
+    )
+    return rows
+
+
 def train(args) -> None:
     data = load_cifar10n(args.data_dir, args.label_file)
     given = data.human_labels[args.labels]
-    rows, _ = train_test_split(
-        np.arange(len(given)),
-        train_size=args.train_size,
-        stratify=given,
-        random_state=args.seed,
-    )
+    rows = stratified_rows(given, args.train_size, args.seed)
     X, y = data.data[rows], given[rows]
     out = {"given": y, "true": data.target[rows]}
     for name in args.methods:

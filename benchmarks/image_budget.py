@@ -34,7 +34,7 @@ import warnings
 
 import numpy as np
 import torch
-from sklearn.model_selection import train_test_split
+from cifar10n_rows import stratified_rows  # this folder's probe script
 from skorch.callbacks import Callback, LRScheduler
 
 from sknoisy import CrossEntropyClassifier
@@ -83,18 +83,8 @@ VARIANTS = ("smallcnn", "smallcnn-onecycle", "smallcnn-w16", "smallcnn-w16-onecy
 def run(args) -> list[dict]:
     data = load_cifar10n(args.data_dir, args.label_file)
     given = data.human_labels[args.labels]
-    rows, _ = train_test_split(
-        np.arange(len(given)),
-        train_size=args.train_size,
-        stratify=given,
-        random_state=args.seed,
-    )
-    test_rows, _ = train_test_split(
-        np.arange(len(data.test_target)),
-        train_size=args.test_size,
-        stratify=data.test_target,
-        random_state=args.seed,
-    )
+    rows = stratified_rows(given, args.train_size, args.seed)
+    test_rows = stratified_rows(data.test_target, args.test_size, args.seed)
     X, y = data.data[rows], given[rows]
     X_test, y_test = data.test_data[test_rows], data.test_target[test_rows]
     results = []
