@@ -77,17 +77,54 @@ def smooth_changes(changes: Sequence[float], window: int = 1) -> np.ndarray:
     return (cumsum[ends] - cumsum[starts]) / (ends - starts)
 
 
+def rise_tolerance(low: float, high: float, window: int = 1) -> float:
+    """How far PC must climb above its lowest point to count as a rise.
+
+    One standard deviation of the difference of two Poisson counts with means
+    ``low`` and ``high``, each averaged over ``window`` epochs:
+    ``sqrt((low + high) / window)``. Prediction changes are counts of rows, so
+    on small data sets a climb of a few rows (PC 6, then 8) is noise, not the
+    onset of memorisation; on large ones the tolerance is a small share of PC.
+    """
+    return float(np.sqrt((low + high) / window))
+
+
+def _search(changes, window, fitted) -> tuple[int | None, int | None]:
+    """``(minimum, lowest)`` indices into ``changes``: the Label Wave minimum,
+    if PC has risen above it, and the lowest eligible epoch so far."""
+    smoothed = smooth_changes(changes, window)
+    # A barely trained network may change few predictions, then many as it starts
+    # to fit (seen: 9, 8, 19, 52, 61, 31, 12, 7, ...); the minimum Label Wave means
+    # comes after PC has fallen well below its peak, not in that early noise.
+    eligible = smoothed <= SETTLED_FRACTION * np.maximum.accumulate(smoothed)
+    if fitted is not None:
+        eligible &= np.asarray(fitted, dtype=bool)
+    lowest = None
+    for index, value in enumerate(smoothed):
+        if lowest is not None:
+            low = smoothed[lowest]
+            if value - low >= rise_tolerance(low, value, window):
+                return lowest, lowest
+        if eligible[index] and (lowest is None or value < smoothed[lowest]):
+            lowest = index
+    return None, lowest
+
+
 def first_local_minimum(
     changes: Sequence[float], window: int = 1, fitted: Sequence[bool] | None = None
 ) -> int | None:
     """Epoch of the first local minimum of the prediction changes.
 
-    The minimum is the first epoch ``e`` with ``PC(e + 1) >= PC(e)`` among the
-    epochs where PC has fallen to at most ``SETTLED_FRACTION`` of its peak so far
-    and the network fits the given labels better than a constant predictor with
-    no class far behind (``fitted``; a network only starting to fit, or yet to
-    learn a class, can change few predictions, then many; IDO's plain rule would
-    pick one of those first epochs).
+    The minimum is the lowest PC among the eligible epochs before the first
+    epoch whose PC exceeds it by more than count noise
+    (:func:`rise_tolerance`). An epoch is eligible once PC has fallen to at
+    most ``SETTLED_FRACTION`` of its peak so far and the network fits the given
+    labels better than a constant predictor with no class far behind
+    (``fitted``; a network only starting to fit, or yet to learn a class, can
+    change few predictions, then many; IDO's plain rule would pick one of those
+    first epochs). IDO's rule is the first epoch ``e`` with
+    ``PC(e + 1) >= PC(e)``: the same epoch wherever PC is large, but on a small
+    data set a rise of a few rows would end the search too early.
 
     Parameters
     ----------
@@ -104,19 +141,33 @@ def first_local_minimum(
     -------
     int or None
         The epoch (counted from 1, so ``changes[0]`` is epoch 2), or None while
-        PC is still falling.
+        PC has not risen above its lowest eligible value.
     """
-    smoothed = smooth_changes(changes, window)
-    # A barely trained network may change few predictions, then many as it starts
-    # to fit (seen: 9, 8, 19, 52, 61, 31, 12, 7, ...); the minimum Label Wave means
-    # comes after PC has fallen well below its peak, not in that early noise.
-    settled = smoothed <= SETTLED_FRACTION * np.maximum.accumulate(smoothed)
-    if fitted is not None:
-        settled &= np.asarray(fitted, dtype=bool)
-    rises = np.flatnonzero(settled[:-1] & (smoothed[1:] >= smoothed[:-1]))
-    if len(rises) == 0:
-        return None
-    return int(rises[0]) + 2
+    minimum, _ = _search(changes, window, fitted)
+    return None if minimum is None else minimum + 2
+
+
+def lowest_eligible_epoch(
+    changes: Sequence[float], window: int = 1, fitted: Sequence[bool] | None = None
+) -> int | None:
+    """The eligible epoch of lowest PC so far (the earlier one of a tie).
+
+    Until :func:`first_local_minimum` finds the minimum, this is where it will
+    be found: the model of this epoch is the one to keep.
+
+    Parameters
+    ----------
+    changes, window, fitted
+        As for :func:`first_local_minimum`.
+
+    Returns
+    -------
+    int or None
+        The epoch (counted from 1), or None while no epoch is eligible.
+    """
+    minimum, lowest = _search(changes, window, fitted)
+    index = lowest if minimum is None else minimum
+    return None if index is None else index + 2
 
 
 class PredictionChangeTracker:
@@ -195,6 +246,10 @@ class PredictionChangeTracker:
         """The first local minimum of the changes so far (see above)."""
         return first_local_minimum(self.changes, window, self.fitted)
 
+    def lowest_epoch(self, window: int = 1) -> int | None:
+        """The eligible epoch of fewest changes so far (see above)."""
+        return lowest_eligible_epoch(self.changes, window, self.fitted)
+
 
 class LabelWavePhase:
     """A phase of plain training that follows the Label Wave; shared by both methods.
@@ -220,11 +275,12 @@ class LabelWavePhase:
     window : int, default=1
         Moving-average window of the prediction changes.
     snapshot : callable or None, default=None
-        ``snapshot() -> state``, a copy of the model; called after every epoch
-        until the minimum is found, so that the model of the minimum is kept as
-        ``minimum_state`` (detection is incremental: the minimum is always the
-        epoch before the one that reveals it), and the model of the epoch with
-        the fewest changes so far as ``fewest_state``.
+        ``snapshot() -> state``, a copy of the model; called, until the minimum
+        is found, after each epoch that is the lowest eligible one so far
+        (:func:`lowest_eligible_epoch`: detection is incremental, and the
+        minimum is the lowest eligible epoch before the rise that reveals it),
+        kept as ``minimum_state``, and after each epoch with the fewest
+        changes so far, kept as ``fewest_state``.
 
     Attributes
     ----------
@@ -265,7 +321,7 @@ class LabelWavePhase:
         self._fewest_changes = None
         self._falling = False
         self.end_epoch = 0 if length == 0 else None
-        self._candidate = None
+        self._lowest_state = None
 
     @property
     def running(self) -> bool:
@@ -285,19 +341,22 @@ class LabelWavePhase:
             self.minimum_epoch = self.tracker.label_wave_epoch(self.window)
             if self.snapshot is not None:
                 if self.minimum_epoch is None:
-                    self._candidate = self.snapshot()
-                    self._track_fewest(epoch, changes)
+                    self._keep_models(epoch, changes)
                 else:
-                    self.minimum_state, self._candidate = self._candidate, None
+                    self.minimum_state, self._lowest_state = self._lowest_state, None
                     self.fewest_epoch = self.fewest_state = None
         found = self.end_at_minimum and self.minimum_epoch is not None
         if epoch >= self.length or found:
             self.end_epoch = epoch
-            self._candidate = None
+            self._lowest_state = None
 
-    def _track_fewest(self, epoch: int, changes: int | None) -> None:
-        """Keep the epoch (and model) of fewest changes past PC's first peak
-        that beats a constant predictor (``fewest_epoch``)."""
+    def _keep_models(self, epoch: int, changes: int | None) -> None:
+        """Snapshot the model if this epoch is the lowest eligible one so far
+        (the minimum's candidate) or has the fewest changes past PC's first
+        peak among those that beat a constant predictor (``fewest_epoch``)."""
+        state = None
+        if self.tracker.lowest_epoch(self.window) == epoch:
+            state = self._lowest_state = self.snapshot()
         if changes is None:
             return
         previous = self.tracker.changes[-2:-1]
@@ -306,32 +365,56 @@ class LabelWavePhase:
         fewer = self._fewest_changes is None or changes <= self._fewest_changes
         if self._falling and self.tracker.beats_constant[-1] and fewer:
             self._fewest_changes = changes
-            self.fewest_epoch, self.fewest_state = epoch, self._candidate
+            self.fewest_epoch = epoch
+            self.fewest_state = self.snapshot() if state is None else state
 
     def base(self) -> tuple[int, object]:
         """The epoch to keep, and its model: ``(epoch, state)``.
 
         The first local minimum (:func:`first_local_minimum`) when one was
-        found; otherwise the epoch with the fewest prediction changes past
-        PC's first peak among those that beat a constant predictor
-        (``fewest_epoch``), which is the last one where PC kept falling
-        (``state`` None: the model as it is).
+        found. Otherwise, if the last epoch is eligible, the lowest eligible
+        one so far, and below the epoch before it, PC is still falling where
+        it counts: the last epoch (``state`` None: the model as it is).
+        Otherwise the epoch with the fewest prediction changes past PC's first
+        peak among those that beat a constant predictor (``fewest_epoch``),
+        which is the last one where PC kept falling.
         PC that fell and then rose for good without the gates ever opening
         (memorisation under heavy noise: on two classes with 40% symmetric
         noise an unmemorised network's online accuracy stays under
         :func:`fitted_bar`) keeps its lowest point, not the memorised last
-        epoch.
+        epoch. PC that reached its fewest changes before the network fitted
+        every class (seen on clean blobs: 0 changes at epoch 7 with a class
+        not yet predicted, then a second fall once it is learnt, still under
+        way at the cap) keeps the fitted last epoch.
         """
         if self.minimum_epoch is not None:
             return self.minimum_epoch, self.minimum_state
         last = self.end_epoch if self.end_epoch is not None else self.tracker.epochs
+        if self._falling_where_it_counts():
+            return last, None
         if self.fewest_epoch is None or self.fewest_epoch >= last:
             return last, None
         return self.fewest_epoch, self.fewest_state
 
+    def _falling_where_it_counts(self) -> bool:
+        """Whether the last epoch is eligible, at PC's lowest eligible value so
+        far and below the epoch before it."""
+        tracker = self.tracker
+        if len(tracker.changes) < 2:
+            return False
+        smoothed = smooth_changes(tracker.changes, self.window)
+        lowest = tracker.lowest_epoch(self.window)
+        return (
+            lowest is not None
+            and bool(tracker.fitted[-1])
+            and smoothed[-1] <= SETTLED_FRACTION * smoothed.max()
+            and smoothed[-1] <= smoothed[lowest - 2]
+            and smoothed[-1] < smoothed[-2]
+        )
+
     def release(self) -> None:
         """Drop the kept models (once the base is restored) and the online
         predictions (once the phase has ended)."""
-        self.minimum_state = self.fewest_state = self._candidate = None
+        self.minimum_state = self.fewest_state = self._lowest_state = None
         if not self.running:
             self.tracker.previous = self.tracker.current = None

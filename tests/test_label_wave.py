@@ -10,26 +10,37 @@ from sknoisy._label_wave import (
     PredictionChangeTracker,
     first_local_minimum,
     fitted_bar,
+    lowest_eligible_epoch,
+    rise_tolerance,
     smooth_changes,
 )
 
 ANY = {"min_accuracy": 0.0}
 """Count every epoch's minimum, however poorly the network fits."""
 
+N_ROWS = 1000
+"""Rows of a phase run: prediction changes far above count noise."""
+
 
 @pytest.mark.parametrize(
     ("changes", "epoch"),
     [
-        ([5, 2, 4], 3),  # PC(2)=5, PC(3)=2, PC(4)=4: minimum at epoch 3
+        ([50, 20, 40], 3),  # PC(2)=50, PC(3)=20, PC(4)=40: minimum at epoch 3
         ([0, 0], 2),  # nothing changes: the first epoch will do
         ([9, 7, 5, 2], None),  # still falling
         ([9], None),
         ([], None),
-        ([9, 4, 6, 1, 8], 3),  # the *first* local minimum
-        ([622, 182, 184], 3),  # digits with 40% noise: IDO's rule
-        ([9, 8, 19, 52, 61, 31, 12, 7, 9], 9),  # not the early dip at epoch 3
+        ([90, 40, 60, 10, 80], 3),  # the *first* local minimum
+        ([622, 182, 184], None),  # digits with 40% noise: +2 is count noise...
+        ([622, 182, 184, 200, 230], 3),  # ...+48 is not; the minimum stays put
+        ([1000, 400, 410, 420], None),  # a slow climb: not yet...
+        ([1000, 400, 410, 420, 430], 3),  # ...but 30 above the low point is
+        ([90, 80, 190, 520, 610, 310, 120, 70, 90], 9),  # not the early dip
         ([12, 18, 23, 13, 14], None),  # not yet below half of the peak
         ([5, 4, 4], None),  # a shallow dip is not the Label Wave minimum
+        # Clean blobs (300 rows), seen: 6 then 8 changes is noise, not a rise;
+        # the middle blob was still being learnt.
+        ([20, 68, 51, 17, 6, 8, 5, 4, 4, 3, 3, 1, 1, 2], None),
     ],
 )
 def test_first_local_minimum(changes, epoch):
@@ -39,9 +50,28 @@ def test_first_local_minimum(changes, epoch):
 def test_smoothing_window():
     np.testing.assert_allclose(smooth_changes([4, 2, 6], 1), [4, 2, 6])
     np.testing.assert_allclose(smooth_changes([4, 2, 6], 2), [4, 3, 4])
-    # Raw [10, 4, 5, 1, 0]: minimum at epoch 3; smoothed over 2: [10, 7, 4.5, 3, .5].
-    assert first_local_minimum([10, 4, 5, 1, 0]) == 3
-    assert first_local_minimum([10, 4, 5, 1, 0], window=2) is None
+    # Raw: minimum at epoch 3; smoothed over 2: [100, 70, 45, 30, 5], falling.
+    assert first_local_minimum([100, 40, 50, 10, 0]) == 3
+    assert first_local_minimum([100, 40, 50, 10, 0], window=2) is None
+
+
+def test_a_rise_must_exceed_count_noise():
+    # One standard deviation of a difference of Poisson counts.
+    assert rise_tolerance(20, 40) == pytest.approx(np.sqrt(60))
+    assert rise_tolerance(20, 40, window=3) == pytest.approx(np.sqrt(20))
+    assert rise_tolerance(0, 0) == 0
+    assert first_local_minimum([100, 40, 47]) is None  # 7 < sqrt(87)
+    assert first_local_minimum([100, 40, 50]) == 3  # 10 >= sqrt(90)
+
+
+def test_lowest_eligible_epoch_is_where_the_minimum_will_be():
+    assert lowest_eligible_epoch([]) is None
+    assert lowest_eligible_epoch([9, 12]) is None, "PC not yet below half its peak"
+    assert lowest_eligible_epoch([622, 182, 184, 200]) == 3
+    assert lowest_eligible_epoch([622, 182, 184, 200, 230]) == 3, "found: stays"
+    assert lowest_eligible_epoch([100, 40, 40, 30]) == 5
+    assert lowest_eligible_epoch([100, 40, 40]) == 3, "the earlier one of a tie"
+    assert lowest_eligible_epoch([100, 40, 30], fitted=[1, 1, 0]) == 3
 
 
 def test_tracker_counts_changed_predictions():
@@ -69,16 +99,22 @@ def feed_epoch(phase, history, predictions):
     phase.close_epoch(history)
 
 
-def phase_run(changes, **params):
-    """Run a phase over epochs whose prediction changes are ``changes``."""
-    snapshots = iter(range(100))
+def phase_run(changes, fitted=None, **params):
+    """Run a phase over epochs whose prediction changes are ``changes``.
+
+    A snapshot of the model is the epoch it was taken after. ``fitted``, per
+    epoch of ``changes``, overrides whether the network fits the labels.
+    """
+    history = History()
     phase = LabelWavePhase(
-        torch.zeros(40, dtype=torch.long),
-        snapshot=lambda: next(snapshots),
+        torch.zeros(N_ROWS, dtype=torch.long),
+        snapshot=lambda: len(history),
         **{**ANY, **params},
     )
-    history = History()
-    predictions = np.zeros(40, dtype=np.int64)
+    if fitted is not None:
+        flags = iter(fitted)
+        phase.tracker._fits = lambda *args: bool(next(flags))
+    predictions = np.zeros(N_ROWS, dtype=np.int64)
     feed_epoch(phase, history, predictions)
     for n_changes in changes:
         if not phase.running:
@@ -90,19 +126,25 @@ def phase_run(changes, **params):
 
 
 def test_phase_records_changes_finds_the_minimum_and_keeps_its_model():
-    # PC(2..6) = 30, 10, 5, 8, 2: the first minimum is epoch 4, seen at epoch 5.
-    phase, history = phase_run([30, 10, 5, 8, 2], length=6)
-    assert history[:, "prediction_changes"] == [None, 30, 10, 5, 8, 2]
+    # PC(2..6) = 300, 100, 50, 80, 20: the first minimum is epoch 4, seen at 5.
+    phase, history = phase_run([300, 100, 50, 80, 20], length=6)
+    assert history[:, "prediction_changes"] == [None, 300, 100, 50, 80, 20]
     assert phase.minimum_epoch == 4
-    # Snapshots are taken after epochs 1, 2, 3, 4 (0, 1, 2, 3): epoch 4's is 3.
-    assert phase.minimum_state == 3
+    assert phase.minimum_state == 4, "the model of epoch 4"
     assert phase.end_epoch == 6, "the phase runs its length"
 
 
+def test_phase_keeps_the_low_point_when_the_rise_shows_later():
+    # 182, 184, 200 are within count noise of each other; 230 is a rise.
+    phase, _ = phase_run([622, 182, 184, 200, 230], length=9, end_at_minimum=True)
+    assert phase.minimum_epoch == 3 and phase.minimum_state == 3
+    assert phase.end_epoch == 6, "ended where the rise showed"
+
+
 def test_phase_can_end_at_the_minimum_or_not_at_all():
-    phase, history = phase_run([30, 10, 5, 8, 2], length=9, end_at_minimum=True)
+    phase, history = phase_run([300, 100, 50, 80, 20], length=9, end_at_minimum=True)
     assert phase.end_epoch == 5 and len(history) == 5
-    phase, _ = phase_run([30, 20, 10, 5], length=5)
+    phase, _ = phase_run([300, 200, 100, 50], length=5)
     assert phase.minimum_epoch is None and phase.end_epoch == 5
     targets = torch.zeros(10, dtype=torch.long)
     assert not LabelWavePhase(targets, length=0).running, "no phase at all"
@@ -111,21 +153,36 @@ def test_phase_can_end_at_the_minimum_or_not_at_all():
 def test_without_a_minimum_the_base_is_the_epoch_of_fewest_changes():
     # PC never falls to half its peak (the gates never open), and rises after
     # epoch 3: memorisation. The base is epoch 3, not the memorised last one.
-    phase, _ = phase_run([30, 25, 40, 50, 45], length=6)
+    phase, _ = phase_run([300, 250, 400, 500, 450], length=6)
     assert phase.minimum_epoch is None
-    # Snapshots after epochs 1, 2, 3, ... are 0, 1, 2, ...: epoch 3's is 2.
-    assert phase.base() == (3, 2)
-    phase, _ = phase_run([30, 25, 25, 50], length=5)
-    assert phase.base() == (4, 3), "a tie keeps the later, more trained epoch"
-    phase, _ = phase_run([30, 20, 10, 5], length=5)
+    assert phase.base() == (3, 3)
+    phase, _ = phase_run([300, 250, 250, 500], length=5)
+    assert phase.base() == (4, 4), "a tie keeps the later, more trained epoch"
+    phase, _ = phase_run([300, 200, 100, 50], length=5)
     assert phase.base() == (5, None), "PC kept falling: the model as it is"
-    phase, _ = phase_run([8, 19, 52, 61, 34, 40, 45], length=8)
-    assert phase.base() == (6, 5), "not the barely trained epochs before PC's peak"
-    phase, _ = phase_run([30, 10, 5, 8, 2], length=6)
-    assert phase.base() == (4, 3), "a minimum found wins"
+    phase, _ = phase_run([80, 190, 520, 610, 340, 400, 450], length=8)
+    assert phase.base() == (6, 6), "not the barely trained epochs before PC's peak"
+    phase, _ = phase_run([300, 100, 20, 25, 24], length=6)
+    assert phase.base() == (4, 4), "falling, but above an earlier eligible low"
+    phase, _ = phase_run([300, 100, 50, 80, 20], length=6)
+    assert phase.base() == (4, 4), "a minimum found wins"
     assert phase.fewest_state is None
     phase.release()
     assert phase.minimum_state is None
+
+
+def test_still_falling_at_the_cap_once_fitted_keeps_the_last_epoch():
+    # Clean blobs, seen (ALR's warm-up capped at epoch 15): 0 changes at epoch 7
+    # while the middle blob was not yet predicted, then a second fall once the
+    # network fits every class (from epoch 10), still under way at the cap.
+    changes = [2, 2, 29, 53, 15, 0, 3, 10, 31, 32, 16, 7, 3, 2]
+    fitted = [False] * 8 + [True] * 6
+    phase, _ = phase_run(changes, fitted=fitted, length=15)
+    assert phase.minimum_epoch is None and phase.fewest_epoch == 7
+    assert phase.base() == (15, None)
+    # Not fitted at the end: the epoch of fewest changes, as before.
+    phase, _ = phase_run(changes, fitted=[False] * 14, length=15)
+    assert phase.base() == (7, 7)
 
 
 def test_fitted_bar_closes_a_third_of_the_gap_above_the_majority_class():
@@ -140,9 +197,9 @@ def test_a_minimum_counts_only_once_the_network_beats_a_constant_predictor():
     # PC 16, 4, 12: a minimum at epoch 3 by IDO's rule; but if the network still
     # predicts one class there (online accuracy at the majority share), the dip
     # means nothing and is skipped.
-    assert first_local_minimum([16, 4, 12]) == 3
-    assert first_local_minimum([16, 4, 12], fitted=[False, False, False]) is None
-    assert first_local_minimum([16, 4, 12, 3, 5], fitted=[0, 0, 1, 1, 1]) == 5
+    assert first_local_minimum([160, 40, 120]) == 3
+    assert first_local_minimum([160, 40, 120], fitted=[False, False, False]) is None
+    assert first_local_minimum([160, 40, 120, 30, 50], fitted=[0, 0, 1, 1, 1]) == 5
 
 
 def test_tracker_measures_the_online_accuracy_against_the_bar():

@@ -99,14 +99,16 @@ class ALRNet(IndexedNet):
         return alr_loss(logits, soft, self.entropy_weight, entropy_gate=gate), logits
 
     def _restore_warmup_base(self) -> None:
-        """An ``"auto"`` warm-up that reached its cap without a Label Wave minimum
-        passing the gates restarts refinement from the warm-up epoch of fewest
-        prediction changes (:meth:`LabelWavePhase.base`), with a fresh
-        optimizer: where the gates never open (two classes under heavy noise)
-        the capped warm-up has memorised the noise."""
+        """An ``"auto"`` warm-up restarts refinement from its base model
+        (:meth:`LabelWavePhase.base`), with a fresh optimizer, unless that is
+        the model as it is: the Label Wave minimum when one was found (the
+        rise that reveals it can come a few epochs later, while the network
+        starts to memorise), else the epoch of fewest prediction changes
+        (where the gates never open, two classes under heavy noise, the capped
+        warm-up has memorised the noise)."""
         phase = self.warmup_
         epoch, state = phase.base()
-        if phase.minimum_epoch is None and state is not None:
+        if state is not None and epoch < phase.end_epoch:
             self.module_.load_state_dict(state)
             self.initialize_optimizer()
             self.history.record("warmup_base_epoch", epoch)
