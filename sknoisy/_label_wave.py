@@ -77,16 +77,22 @@ def smooth_changes(changes: Sequence[float], window: int = 1) -> np.ndarray:
     return (cumsum[ends] - cumsum[starts]) / (ends - starts)
 
 
+RISE_DEVIATIONS = 2.0
+"""A rise of the prediction changes counts once it exceeds this many standard
+deviations of count noise (:func:`rise_tolerance`)."""
+
+
 def rise_tolerance(low: float, high: float, window: int = 1) -> float:
     """How far PC must climb above its lowest point to count as a rise.
 
-    One standard deviation of the difference of two Poisson counts with means
-    ``low`` and ``high``, each averaged over ``window`` epochs:
-    ``sqrt((low + high) / window)``. Prediction changes are counts of rows, so
-    on small data sets a climb of a few rows (PC 6, then 8) is noise, not the
-    onset of memorisation; on large ones the tolerance is a small share of PC.
+    ``RISE_DEVIATIONS`` standard deviations of the difference of two Poisson
+    counts with means ``low`` and ``high``, each averaged over ``window``
+    epochs: ``2 * sqrt((low + high) / window)``. Prediction changes are counts
+    of rows, so on small data sets a climb of a few rows (PC 3, then 8) is
+    noise, not the onset of memorisation; on large ones the tolerance is a small
+    share of PC (182 changes: 27 more).
     """
-    return float(np.sqrt((low + high) / window))
+    return float(RISE_DEVIATIONS * np.sqrt((low + high) / window))
 
 
 def _search(changes, window, fitted) -> tuple[int | None, int | None]:
@@ -348,7 +354,6 @@ class LabelWavePhase:
         found = self.end_at_minimum and self.minimum_epoch is not None
         if epoch >= self.length or found:
             self.end_epoch = epoch
-            self._lowest_state = None
 
     def _keep_models(self, epoch: int, changes: int | None) -> None:
         """Snapshot the model if this epoch is the lowest eligible one so far
@@ -372,45 +377,44 @@ class LabelWavePhase:
         """The epoch to keep, and its model: ``(epoch, state)``.
 
         The first local minimum (:func:`first_local_minimum`) when one was
-        found. Otherwise, if the last epoch is eligible, the lowest eligible
-        one so far, and below the epoch before it, PC is still falling where
-        it counts: the last epoch (``state`` None: the model as it is).
-        Otherwise the epoch with the fewest prediction changes past PC's first
-        peak among those that beat a constant predictor (``fewest_epoch``),
-        which is the last one where PC kept falling.
-        PC that fell and then rose for good without the gates ever opening
+        found. Otherwise, PC has not risen above its lowest eligible value:
+        that epoch, the minimum so far (:func:`lowest_eligible_epoch`;
+        ``state`` None if it is the last epoch: the model as it is), unless
+        its PC is above the fewest changes seen by more than count noise
+        (:func:`rise_tolerance`). Otherwise the epoch with the fewest
+        prediction changes past PC's first peak among those that beat a
+        constant predictor (``fewest_epoch``), or the last one if PC kept
+        falling.
+
+        Where the gates open late, after PC has risen from its fewest changes
         (memorisation under heavy noise: on two classes with 40% symmetric
         noise an unmemorised network's online accuracy stays under
-        :func:`fitted_bar`) keeps its lowest point, not the memorised last
-        epoch. PC that reached its fewest changes before the network fitted
-        every class (seen on clean blobs: 0 changes at epoch 7 with a class
-        not yet predicted, then a second fall once it is learnt, still under
-        way at the cap) keeps the fitted last epoch.
+        :func:`fitted_bar`; adult with instance noise, seen: 145 changes at
+        epoch 3, the gates opening at 205 at epoch 29), the eligible epoch
+        has memorised the noise and the fewest changes are kept. Where they
+        open on a second fall (clean blobs, seen: 2 changes at epoch 5 with a
+        class not yet predicted, then 3-4 once it was learnt), the eligible
+        epoch is kept: the epoch of fewest changes flagged 58% of that class,
+        the eligible one none.
         """
         if self.minimum_epoch is not None:
             return self.minimum_epoch, self.minimum_state
         last = self.end_epoch if self.end_epoch is not None else self.tracker.epochs
-        if self._falling_where_it_counts():
-            return last, None
+        lowest = self.tracker.lowest_epoch(self.window)
+        if lowest is not None and not self._rose_from_fewest(lowest):
+            return (last, None) if lowest >= last else (lowest, self._lowest_state)
         if self.fewest_epoch is None or self.fewest_epoch >= last:
             return last, None
         return self.fewest_epoch, self.fewest_state
 
-    def _falling_where_it_counts(self) -> bool:
-        """Whether the last epoch is eligible, at PC's lowest eligible value so
-        far and below the epoch before it."""
-        tracker = self.tracker
-        if len(tracker.changes) < 2:
+    def _rose_from_fewest(self, epoch: int) -> bool:
+        """Whether PC at ``epoch`` is above the fewest changes by more than
+        count noise."""
+        if self.fewest_epoch is None:
             return False
-        smoothed = smooth_changes(tracker.changes, self.window)
-        lowest = tracker.lowest_epoch(self.window)
-        return (
-            lowest is not None
-            and bool(tracker.fitted[-1])
-            and smoothed[-1] <= SETTLED_FRACTION * smoothed.max()
-            and smoothed[-1] <= smoothed[lowest - 2]
-            and smoothed[-1] < smoothed[-2]
-        )
+        smoothed = smooth_changes(self.tracker.changes, self.window)
+        low, high = smoothed[self.fewest_epoch - 2], smoothed[epoch - 2]
+        return bool(high - low >= rise_tolerance(low, high, self.window))
 
     def release(self) -> None:
         """Drop the kept models (once the base is restored) and the online

@@ -30,12 +30,12 @@ N_ROWS = 1000
         ([9, 7, 5, 2], None),  # still falling
         ([9], None),
         ([], None),
-        ([90, 40, 60, 10, 80], 3),  # the *first* local minimum
+        ([90, 40, 70, 10, 80], 3),  # the *first* local minimum
         ([622, 182, 184], None),  # digits with 40% noise: +2 is count noise...
         ([622, 182, 184, 200, 230], 3),  # ...+48 is not; the minimum stays put
-        ([1000, 400, 410, 420], None),  # a slow climb: not yet...
-        ([1000, 400, 410, 420, 430], 3),  # ...but 30 above the low point is
-        ([90, 80, 190, 520, 610, 310, 120, 70, 90], 9),  # not the early dip
+        ([1000, 400, 420, 440], None),  # a slow climb: not yet...
+        ([1000, 400, 420, 440, 460], 3),  # ...but 60 above the low point is
+        ([90, 80, 190, 520, 610, 310, 120, 70, 100], 9),  # not the early dip
         ([12, 18, 23, 13, 14], None),  # not yet below half of the peak
         ([5, 4, 4], None),  # a shallow dip is not the Label Wave minimum
         # Clean blobs (300 rows), seen: 6 then 8 changes is noise, not a rise;
@@ -50,18 +50,18 @@ def test_first_local_minimum(changes, epoch):
 def test_smoothing_window():
     np.testing.assert_allclose(smooth_changes([4, 2, 6], 1), [4, 2, 6])
     np.testing.assert_allclose(smooth_changes([4, 2, 6], 2), [4, 3, 4])
-    # Raw: minimum at epoch 3; smoothed over 2: [100, 70, 45, 30, 5], falling.
-    assert first_local_minimum([100, 40, 50, 10, 0]) == 3
-    assert first_local_minimum([100, 40, 50, 10, 0], window=2) is None
+    # Raw: minimum at epoch 3; smoothed over 2: [100, 70, 55, 40, 5], falling.
+    assert first_local_minimum([100, 40, 70, 10, 0]) == 3
+    assert first_local_minimum([100, 40, 70, 10, 0], window=2) is None
 
 
 def test_a_rise_must_exceed_count_noise():
-    # One standard deviation of a difference of Poisson counts.
-    assert rise_tolerance(20, 40) == pytest.approx(np.sqrt(60))
-    assert rise_tolerance(20, 40, window=3) == pytest.approx(np.sqrt(20))
+    # Two standard deviations of a difference of Poisson counts.
+    assert rise_tolerance(20, 40) == pytest.approx(2 * np.sqrt(60))
+    assert rise_tolerance(20, 40, window=3) == pytest.approx(2 * np.sqrt(20))
     assert rise_tolerance(0, 0) == 0
-    assert first_local_minimum([100, 40, 47]) is None  # 7 < sqrt(87)
-    assert first_local_minimum([100, 40, 50]) == 3  # 10 >= sqrt(90)
+    assert first_local_minimum([100, 40, 55]) is None  # 15 < 2 sqrt(95)
+    assert first_local_minimum([100, 40, 65]) == 3  # 25 >= 2 sqrt(105)
 
 
 def test_lowest_eligible_epoch_is_where_the_minimum_will_be():
@@ -89,7 +89,10 @@ def test_tracker_counts_changed_predictions():
     assert tracker.label_wave_epoch() is None, "still falling"
     tracker.update(rows, torch.tensor([2, 1, 0, 0]))
     assert tracker.end_epoch() == 1
-    assert tracker.label_wave_epoch() == 3
+    assert tracker.label_wave_epoch() is None, "0 to 1 change is count noise"
+    tracker.update(rows, torch.tensor([0, 0, 1, 1]))
+    assert tracker.end_epoch() == 4
+    assert tracker.label_wave_epoch() == 3, "0 to 4 is a rise (2 sqrt(4) = 4)"
 
 
 def feed_epoch(phase, history, predictions):
@@ -163,7 +166,7 @@ def test_without_a_minimum_the_base_is_the_epoch_of_fewest_changes():
     phase, _ = phase_run([80, 190, 520, 610, 340, 400, 450], length=8)
     assert phase.base() == (6, 6), "not the barely trained epochs before PC's peak"
     phase, _ = phase_run([300, 100, 20, 25, 24], length=6)
-    assert phase.base() == (4, 4), "falling, but above an earlier eligible low"
+    assert phase.base() == (4, 4), "the lowest eligible epoch; PC has not risen past it"
     phase, _ = phase_run([300, 100, 50, 80, 20], length=6)
     assert phase.base() == (4, 4), "a minimum found wins"
     assert phase.fewest_state is None
@@ -171,7 +174,7 @@ def test_without_a_minimum_the_base_is_the_epoch_of_fewest_changes():
     assert phase.minimum_state is None
 
 
-def test_still_falling_at_the_cap_once_fitted_keeps_the_last_epoch():
+def test_without_a_minimum_open_gates_keep_the_lowest_eligible_epoch():
     # Clean blobs, seen (ALR's warm-up capped at epoch 15): 0 changes at epoch 7
     # while the middle blob was not yet predicted, then a second fall once the
     # network fits every class (from epoch 10), still under way at the cap.
@@ -179,10 +182,33 @@ def test_still_falling_at_the_cap_once_fitted_keeps_the_last_epoch():
     fitted = [False] * 8 + [True] * 6
     phase, _ = phase_run(changes, fitted=fitted, length=15)
     assert phase.minimum_epoch is None and phase.fewest_epoch == 7
-    assert phase.base() == (15, None)
-    # Not fitted at the end: the epoch of fewest changes, as before.
+    assert phase.base() == (15, None), "the lowest eligible epoch is the last"
+    # Another seed: 2 changes at epoch 5 before a class is learnt; after it,
+    # PC settles at 3-4 without a rise past count noise.
+    changes = [21, 13, 8, 2, 4, 18, 20, 14, 12, 9, 5, 5, 3, 4]
+    fitted = [False] * 6 + [True] * 8
+    phase, _ = phase_run(changes, fitted=fitted, length=15)
+    assert phase.minimum_epoch is None and phase.fewest_epoch == 5
+    assert phase.base() == (14, 14)
+    # Gates never open: the epoch of fewest changes.
     phase, _ = phase_run(changes, fitted=[False] * 14, length=15)
-    assert phase.base() == (7, 7)
+    assert phase.base() == (5, 5)
+
+
+def test_gates_opening_after_a_rise_from_the_fewest_changes_keep_those():
+    # Adult with instance noise, seen: 145 changes at epoch 3, then a rise while
+    # the network memorises, the gates opening only at 205 (epoch 9 here); that
+    # epoch has memorised the noise.
+    changes = [500, 150, 180, 240, 300, 260, 230, 205, 222]
+    fitted = [False] * 7 + [True] * 2
+    phase, _ = phase_run(changes, fitted=fitted, length=10)
+    assert phase.minimum_epoch is None
+    assert phase.tracker.lowest_epoch() == 9
+    assert phase.base() == (3, 3)
+    # 165 is within count noise of 150 (15 < 2 sqrt(315)): the eligible epoch.
+    changes = [500, 150, 180, 240, 300, 260, 230, 165, 170]
+    phase, _ = phase_run(changes, fitted=fitted, length=10)
+    assert phase.base() == (9, 9)
 
 
 def test_fitted_bar_closes_a_third_of_the_gap_above_the_majority_class():

@@ -122,13 +122,27 @@ def assert_more_noise_flags_more_rows(Estimator, blobs, seed):
 # Wave's minimum (6 then 8 prediction changes) and the entropy term hardened the
 # rest into the outer classes (60% of it flagged). ALR's 97 (a later run of 200,
 # 16% flagged): no Label Wave minimum, so the capped warm-up restored its epoch
-# of fewest changes (0 at epoch 7), before the middle blob was learnt. Both pass
-# since a rise must exceed count noise (6 to 8 of 300 rows is not one: 211's
-# warm-up runs on while the blob is learnt) and a warm-up still falling at its
-# cap, once fitted, keeps its last epoch (97; ``LabelWavePhase.base``).
+# of fewest changes (0 at epoch 7), before the middle blob was learnt. They pass
+# since a rise must exceed two standard deviations of count noise (6 to 8 of
+# 300 rows is not one, nor 3 to 8 for 23131, 52% of the blob flagged at one
+# deviation: the warm-up runs on while the blob is learnt) and a capped warm-up
+# without a minimum keeps its lowest epoch that passes the gates (97, and 4096:
+# 2 changes at epoch 5 before the blob was learnt, 3-4 after; 58% flagged when
+# the fewest changes won; ``LabelWavePhase.base``).
+# ALR's 1940 (a run of 200 fresh examples on the fix above, 18% flagged): PC
+# 87, 61, 5, 1, then 5 and 10 as the network starts learning the middle blob
+# (recall 0.51, then 0.66); the rise is learning, not memorisation, but Label
+# Wave cannot tell the two apart, and the warm-up ends at epoch 5 with the blob
+# half learnt. Strict: a fix makes it pass, and the mark must then go.
+KNOWN_FAILURES = [
+    pytest.param("alr", "clean", 1940, id="alr-clean-1940"),
+]
+
 FIXED_FAILURES = [
     pytest.param("alr", "clean", 211, id="alr-clean-211"),
     pytest.param("alr", "clean", 97, id="alr-clean-97"),
+    pytest.param("alr", "clean", 23131, id="alr-clean-23131"),
+    pytest.param("alr", "clean", 4096, id="alr-clean-4096"),
     pytest.param("ido", "more-noise", 7938, id="ido-more-noise-7938"),
     pytest.param("ido", "clean", 1667, id="ido-clean-1667"),
     pytest.param("ido", "clean", 211, id="ido-clean-211"),
@@ -144,6 +158,12 @@ def check_seed(blobs, method, prop, seed):
         "more-noise": assert_more_noise_flags_more_rows,
     }[prop]
     check(Estimator, blobs, seed)
+
+
+@pytest.mark.xfail(strict=True, reason="issue #14: a class learnt late (see above)")
+@pytest.mark.parametrize(("method", "prop", "seed"), KNOWN_FAILURES)
+def test_known_property_failures(blobs, method, prop, seed):
+    check_seed(blobs, method, prop, seed)
 
 
 @pytest.mark.parametrize(("method", "prop", "seed"), FIXED_FAILURES)

@@ -51,14 +51,18 @@ class ALRClassifier(NoisyLabelClassifier):
     warmup_epochs : int or "auto", default="auto"
         Epochs of cross-entropy on the given labels before refinement. ``"auto"``
         ends the warm-up at the first local minimum of the per-epoch prediction
-        changes (Label Wave, as for :class:`WrongEventClassifier`'s base model),
+        changes (Label Wave, as for :class:`WrongEventClassifier`'s base model;
+        detected once they climb above it by more than count noise, and
+        refinement restarts from the minimum's model, the optimizer fresh),
         at the latest after half of ``max_epochs``, and early enough to leave
         the refinement epochs a soft label needs to change class
         (``floor(log 0.5 / log momentum) + 1``: 7 at momentum 0.9). If no
-        minimum passes Label Wave's gates by then, refinement starts from the
-        warm-up epoch with the fewest prediction changes (its model restored,
-        the optimizer fresh; the history's ``warmup_base_epoch``), not from a
-        warm-up that memorised the noise.
+        minimum is found by then, refinement starts from the epoch of fewest
+        prediction changes among those that pass Label Wave's gates, or, where
+        none does or the changes rose from their fewest before the gates
+        opened, from the warm-up epoch with the fewest changes (its model
+        restored, the optimizer fresh; the history's ``warmup_base_epoch``),
+        not from a warm-up that memorised the noise.
     momentum : float, default=0.9
         Weight of the old soft label in each update, in [0, 1).
     entropy_weight : float, default=1.0

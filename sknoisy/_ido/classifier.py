@@ -100,7 +100,7 @@ class WrongEventClassifier(NoisyLabelClassifier):
         EM iterations of the warm-started refit after every stage-2 epoch.
     label_wave_window : int, default=1
         Moving average of the prediction changes before searching their first
-        local minimum; 1 reproduces IDO.
+        local minimum; 1, no smoothing, is IDO's.
     entropy_term : {"per_sample", "official"}, default="per_sample"
         ``"official"`` reproduces the official code's batch-broadcast entropy term.
     %(relabel_parameter)s
