@@ -395,7 +395,7 @@ class LabelWavePhase:
         open on a second fall (clean blobs, seen: 2 changes at epoch 5 with a
         class not yet predicted, then 3-4 once it was learnt), the eligible
         epoch is kept: the epoch of fewest changes flagged 58% of that class,
-        the eligible one none.
+        the eligible one 5%.
         """
         if self.minimum_epoch is not None:
             return self.minimum_epoch, self.minimum_state
