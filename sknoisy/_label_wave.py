@@ -95,9 +95,10 @@ def rise_tolerance(low: float, high: float, window: int = 1) -> float:
     return float(RISE_DEVIATIONS * np.sqrt((low + high) / window))
 
 
-def _search(changes, window, fitted) -> tuple[int | None, int | None]:
-    """``(minimum, lowest)`` indices into ``changes``: the Label Wave minimum,
-    if PC has risen above it, and the lowest eligible epoch so far."""
+def _search(changes, window, fitted) -> tuple[bool, int | None]:
+    """``(risen, lowest)``: whether PC has risen above its lowest eligible value
+    (that epoch is then the Label Wave minimum), and that value's index into
+    ``changes``."""
     smoothed = smooth_changes(changes, window)
     # A barely trained network may change few predictions, then many as it starts
     # to fit (seen: 9, 8, 19, 52, 61, 31, 12, 7, ...); the minimum Label Wave means
@@ -110,10 +111,10 @@ def _search(changes, window, fitted) -> tuple[int | None, int | None]:
         if lowest is not None:
             low = smoothed[lowest]
             if value - low >= rise_tolerance(low, value, window):
-                return lowest, lowest
+                return True, lowest
         if eligible[index] and (lowest is None or value < smoothed[lowest]):
             lowest = index
-    return None, lowest
+    return False, lowest
 
 
 def first_local_minimum(
@@ -149,8 +150,8 @@ def first_local_minimum(
         The epoch (counted from 1, so ``changes[0]`` is epoch 2), or None while
         PC has not risen above its lowest eligible value.
     """
-    minimum, _ = _search(changes, window, fitted)
-    return None if minimum is None else minimum + 2
+    risen, lowest = _search(changes, window, fitted)
+    return lowest + 2 if risen else None
 
 
 def lowest_eligible_epoch(
@@ -171,9 +172,8 @@ def lowest_eligible_epoch(
     int or None
         The epoch (counted from 1), or None while no epoch is eligible.
     """
-    minimum, lowest = _search(changes, window, fitted)
-    index = lowest if minimum is None else minimum
-    return None if index is None else index + 2
+    _, lowest = _search(changes, window, fitted)
+    return None if lowest is None else lowest + 2
 
 
 class PredictionChangeTracker:
