@@ -144,3 +144,13 @@ def uniform_noise_rate(predictions: RowPredictions, n_steps: int = 60) -> float:
         else:
             high = rate
     return low
+
+
+def disagreement_rate(predictions: RowPredictions, given, rows) -> float:
+    """The share of ``rows`` (a boolean mask) whose predicted class is not the
+    given one (class indices); 1 without rows, so that no evidence of the
+    model's agreement never counts as agreement."""
+    rows = np.asarray(rows, dtype=bool)
+    if not rows.any():
+        return 1.0
+    return float(np.mean(predictions.predicted[rows] != np.asarray(given)[rows]))

@@ -5,6 +5,7 @@ import numpy as np
 from sknoisy import ALRClassifier
 from sknoisy._predictions import (
     RowPredictions,
+    disagreement_rate,
     odds_refined_codes,
     row_predictions,
     uniform_noise_rate,
@@ -66,3 +67,12 @@ def test_uniform_noise_rate_at_its_bounds():
     assert rate(np.zeros((0, 3)), np.zeros(0, int)) == 0.0
     with_nan = [[np.nan, np.nan], [0.0, 1.0]]
     assert rate(with_nan, np.zeros(2, int)) > 1 - 1e-6
+
+
+def test_disagreement_rate_counts_the_masked_rows_only():
+    proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.4, 0.6], [0.7, 0.3]])
+    given = np.array([0, 0, 0, 0])
+    predictions = RowPredictions.from_proba(proba, given)
+    assert disagreement_rate(predictions, given, np.ones(4, bool)) == 0.5
+    assert disagreement_rate(predictions, given, [True, False, False, True]) == 0.0
+    assert disagreement_rate(predictions, given, np.zeros(4, bool)) == 1.0

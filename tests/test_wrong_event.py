@@ -12,6 +12,7 @@ from skorch.callbacks import Callback
 from sknoisy import WrongEventClassifier
 from sknoisy._ido.classifier import resolve_stage1_epochs
 from sknoisy._label_wave import first_local_minimum
+from sknoisy._predictions import RowPredictions, uniform_noise_rate
 from sknoisy.noise import symmetric_noise
 
 from .conftest import FAST, InputLogits, identity_views, known_prediction_data
@@ -260,3 +261,46 @@ def test_a_row_the_final_model_predicts_is_not_a_label_issue():
         clf.label_issues_, noisy_by_mixture & ~predicted_given
     )
     assert clf.label_issues_.mean() < 0.15
+
+
+def _rate_setup(trusted_proba, flagged_proba):
+    """A WrongEventClassifier's state after a fit, by hand: four trusted rows
+    (mixture clean) of given class 0 and two flagged rows of given class 0."""
+    proba = np.vstack([trusted_proba, flagged_proba])
+    given = np.zeros(len(proba), dtype=int)
+    clf = WrongEventClassifier()
+    clf.clean_proba_ = np.array([0.9] * len(trusted_proba) + [0.1] * len(flagged_proba))
+    clf.trained_rows_ = np.ones(len(proba), dtype=bool)
+    candidates = clf.clean_proba_ < 0.5
+    return clf, candidates, given, RowPredictions.from_proba(proba, given)
+
+
+def test_the_relabel_rate_is_the_share_where_the_model_agrees_with_trusted_labels():
+    # The model agrees with every label the mixture trusts: its error (0) is
+    # below the likelihood's noise rate, so the flags' share (1/3) is kept.
+    trusted = [[0.9, 0.05, 0.05]] * 4
+    clf, candidates, given, predictions = _rate_setup(trusted, [[0.05, 0.9, 0.05]] * 2)
+    assert uniform_noise_rate(predictions) > 0
+    assert clf._relabel_noise_rate(candidates, given, predictions) == pytest.approx(
+        1 / 3
+    )
+
+
+def test_a_model_contradicting_trusted_labels_relabels_at_the_likelihood_rate():
+    # The model contradicts half the labels the mixture trusts, but gives the
+    # given label enough probability that the likelihood's noise rate is lower:
+    # a worse annotator than the labels, so the lower rate.
+    trusted = [[0.9, 0.05, 0.05]] * 2 + [[0.45, 0.5, 0.05]] * 2
+    clf, candidates, given, predictions = _rate_setup(trusted, [[0.1, 0.85, 0.05]] * 2)
+    likelihood = uniform_noise_rate(predictions)
+    assert 0 < likelihood < 1 / 3
+    assert clf._relabel_noise_rate(candidates, given, predictions) == pytest.approx(
+        likelihood
+    )
+    # Rows held out from training (trained_rows_ False) are not trusted: with
+    # the two contradicted ones held out, the model agrees with every trusted
+    # label, and the share is back.
+    clf.trained_rows_[2:4] = False
+    assert clf._relabel_noise_rate(candidates, given, predictions) == pytest.approx(
+        1 / 3
+    )
