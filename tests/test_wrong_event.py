@@ -1,6 +1,7 @@
 """WrongEventClassifier against IDO's definitions (methods.md §1)."""
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -263,14 +264,20 @@ def test_a_row_the_final_model_predicts_is_not_a_label_issue():
     assert clf.label_issues_.mean() < 0.15
 
 
-def _rate_setup(trusted_proba, flagged_proba):
-    """A WrongEventClassifier's state after a fit, by hand: four trusted rows
-    (mixture clean) of given class 0 and two flagged rows of given class 0."""
+def _rate_setup(trusted_proba, flagged_proba, trusted_given=None, unlearnt=()):
+    """A WrongEventClassifier's state after a fit, by hand: trusted rows
+    (mixture clean; given class 0 unless ``trusted_given``) and flagged rows of
+    given class 0."""
     proba = np.vstack([trusted_proba, flagged_proba])
     given = np.zeros(len(proba), dtype=int)
+    if trusted_given is not None:
+        given[: len(trusted_proba)] = trusted_given
     clf = WrongEventClassifier()
     clf.clean_proba_ = np.array([0.9] * len(trusted_proba) + [0.1] * len(flagged_proba))
     clf.trained_rows_ = np.ones(len(proba), dtype=bool)
+    clf.net_ = SimpleNamespace(
+        mixture_=SimpleNamespace(unlearnt_classes=list(unlearnt))
+    )
     candidates = clf.clean_proba_ < 0.5
     return clf, candidates, given, RowPredictions.from_proba(proba, given)
 
@@ -304,3 +311,21 @@ def test_a_model_contradicting_trusted_labels_relabels_at_the_likelihood_rate():
     assert clf._relabel_noise_rate(candidates, given, predictions) == pytest.approx(
         1 / 3
     )
+
+
+def test_a_class_not_learnt_does_not_count_as_trusted():
+    # Shuttle with symmetric noise: a rare class flooded by flipped rows is not
+    # learnt, so its rows are called clean without evidence and the model
+    # contradicts all of them. They say nothing of the model's errors.
+    trusted = [[0.9, 0.05, 0.05]] * 4 + [[0.5, 0.05, 0.45]] * 4
+    flagged = [[0.1, 0.85, 0.05]] * 4
+    given = [0] * 4 + [2] * 4
+    args = (trusted, flagged, given)
+    clf, candidates, codes, predictions = _rate_setup(*args, unlearnt=[2])
+    assert clf._relabel_noise_rate(candidates, codes, predictions) == pytest.approx(
+        1 / 3
+    )
+    clf, candidates, codes, predictions = _rate_setup(*args)
+    rate = clf._relabel_noise_rate(candidates, codes, predictions)
+    assert rate == pytest.approx(min(1 / 3, uniform_noise_rate(predictions)))
+    assert rate < 1 / 3
