@@ -14,7 +14,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from torch import nn
 
-from sknoisy import ALRClassifier, CrossEntropyClassifier
+from sknoisy import CrossEntropyClassifier
 from sknoisy._predictions import RowPredictions
 from sknoisy._runtime import resolve_seed
 
@@ -263,10 +263,10 @@ def test_invalid_parameters_named_at_fit(Estimator, small_data, params, match):
 @pytest.mark.parametrize("Robust", ROBUST_ESTIMATORS)
 def test_relabel_by_odds_keeps_the_given_label_where_the_model_is_unsure(Robust):
     clf = Robust()
-    if Robust is ALRClassifier:
-        # The rule at the share of candidates, IDO's rate; ALR's lower one is
-        # tested in test_alr.py.
-        clf._relabel_noise_rate = lambda candidates, *_: float(np.mean(candidates))
+    # The rule at the share of candidates, the base rate; each method's own
+    # rate (ALR's lower one, IDO's where its model errs) is tested in
+    # test_alr.py and test_wrong_event.py.
+    clf._relabel_noise_rate = lambda candidates, *_: float(np.mean(candidates))
     y = np.array([0, 0, 1, 2])
     proba = np.array(
         [
