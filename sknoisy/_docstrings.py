@@ -4,14 +4,17 @@ from __future__ import annotations
 
 _NETWORK_PARAMETERS = """module : torch.nn.Module class or instance, default=None
         The network; it maps a batch of inputs to logits of shape
-        ``(n, n_classes)``. None builds :class:`sknoisy.modules.MLP` sized from the
-        data. A class is instantiated with the ``module__*`` parameters, and its
+        ``(n, n_classes)``. None builds :class:`sknoisy.modules.MLP` for tables
+        and :class:`sknoisy.modules.SmallCNN` for images, sized from the data. A
+        class is instantiated with the ``module__*`` parameters, and its
         ``n_features``/``n_classes`` arguments, if it has them, are filled in from
         the data. An instance is copied, never trained in place.
     hidden_layer_sizes : tuple of int, default=(256, 256)
-        Hidden layers of the default MLP (ignored when ``module`` is given).
+        Hidden layers of the default MLP (ignored for images and when ``module``
+        is given).
     dropout : float, default=0.0
-        Dropout of the default MLP (ignored when ``module`` is given).
+        Dropout of the default network, MLP or SmallCNN (ignored when
+        ``module`` is given).
     max_epochs : int, default=60
         Passes over the training data.
     batch_size : int, default=128
@@ -108,9 +111,10 @@ _FITTED_ATTRIBUTES = """classes_ : ndarray of shape (n_classes,)
         (``classes_[given_codes_]`` is ``y``).
     label_issues_ : ndarray of bool, shape (n_samples,)
         Per training row, whether the method calls its label wrong, by the
-        method's own rule (see Notes). A flagged row keeps its given label in
-        ``refined_labels_`` where the model is unsure which label is right
-        (``relabel="odds"``): suspect, to review by eye.
+        method's own rule (see Notes).
+    trained_rows_ : ndarray of bool, shape (n_samples,)
+        Whether each row was trained on (rows held out by ``train_split`` are
+        not; the final model scores them).
     given_label_proba_ : ndarray of shape (n_samples,)
         The fitted model's probability of each training row's given label;
         :func:`sknoisy.audit.find_label_issues` breaks ties in
@@ -120,8 +124,10 @@ _RELABEL_PARAMETER = """relabel : {"odds", "always"}, default="odds"
         How ``refined_labels_`` treats the rows the method would relabel.
         ``"odds"`` keeps the given label unless the final model's posterior odds
         for another class beat it under uniform noise at the method's own noise
-        estimate (see Notes), so an unsure model keeps the given labels;
-        ``"always"`` relabels every such row by the model, as the paper does."""
+        estimate (see Notes), so an unsure model keeps the given labels: a
+        flagged row may then keep its given label, suspect, to review by eye.
+        ``"always"`` relabels every such row by the method's own proposal (see
+        Notes), as the paper does."""
 
 DOCSTRING_FRAGMENTS = {
     "network_parameters": _NETWORK_PARAMETERS,

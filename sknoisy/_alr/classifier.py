@@ -82,9 +82,6 @@ class ALRClassifier(NoisyLabelClassifier):
         is ``1 - soft_labels_[i, given label]``.
     warmup_epochs_ : int
         Epochs the warm-up lasted (all epochs run if refinement never started).
-    trained_rows_ : ndarray of bool, shape (n_samples,)
-        Whether each row was trained on (rows held out by ``train_split`` are
-        not).
 
     See Also
     --------
@@ -93,20 +90,20 @@ class ALRClassifier(NoisyLabelClassifier):
     Notes
     -----
     ``label_issues_`` flags the rows whose soft label gives the given label less
-    than half of its mass (``noise_scores_ > 0.5``), the same bar as
-    :class:`WrongEventClassifier`'s. The rows whose soft label's argmax has left
-    the given class are the candidates for a new label: with ``relabel="odds"``
-    a candidate takes the final model's most likely other class ``j`` only where
-    ``p_j r / (C - 1) > p_y (1 - r)`` (the posterior odds under uniform noise
-    at rate ``r``), ``r`` being the lower of the share of candidates and the
-    maximum-likelihood rate of uniform noise under the final model's
-    probabilities (a weak model's candidates include rows it cannot fit);
-    with ``"always"`` it takes the soft label's argmax, as in the method
-    specification (§2.2, see :doc:`/methods`).
+    than half of its mass (``noise_scores_ > 0.5``). The rows whose soft label's
+    argmax has left the given class are the candidates for a new label: with
+    ``relabel="odds"`` a candidate takes the final model's most likely other class
+    ``j`` only where ``p_j r / (C - 1) > p_y (1 - r)`` (the posterior odds under
+    uniform noise at rate ``r``), ``r`` being the lower of the share of candidates
+    and the maximum-likelihood rate of uniform noise under the final model's
+    probabilities (a weak model's candidates include rows it cannot fit); with
+    ``"always"`` it takes the soft label's argmax, as in the method specification
+    (§2.2, see :doc:`/methods`).
 
     Rows without a refined soft label are scored by the final model, as
     :class:`CrossEntropyClassifier` scores every row (``1 - p(given label)``,
-    its predicted class as the refined label): rows held out by ``train_split``
+    its predicted class the candidate for a new label, under ``relabel`` as
+    above): rows held out by ``train_split``
     and, when training ends in the warm-up (a short ``max_epochs`` or early
     stopping; a :class:`~sknoisy.exceptions.ShortTrainingWarning` says so), all
     rows. A budget shorter than the refinement needs warns before training.

@@ -17,14 +17,14 @@ Where sknoisy departs from the official code, and why:
 * counts above the last fit's maximum are clipped into range (the code gives
   them a zero posterior);
 * responsibilities are normalised in log space, a class mixture that calls its
-  own cleanest samples noisy falls back to the global one, and a mixture whose
-  noisy component was wrong in under half of the passes calls its samples clean
-  (without these, clean data could lose whole classes; see
+  samples at the class's median count noisy falls back to the global one, and
+  a mixture whose noisy component was wrong in under half of the passes calls
+  its samples clean (without these, clean data could lose whole classes; see
   :mod:`sknoisy.mixture`);
 * in a class the mixture calls mostly noisy (or whose own mixture is
-  degenerate), the loss weighs a sample predicted right in most passes as clean
-  (a class learnt late was otherwise lost); its score is still the mixture's
-  posterior;
+  degenerate), the loss weighs as clean a sample predicted right in most
+  passes or whose count is at most the class's median (a class learnt late
+  was otherwise lost); its score is still the mixture's posterior;
 * the two views go through the network as one concatenated batch (one forward
   pass; BatchNorm statistics are then shared by the views, as in FixMatch-style
   implementations);
@@ -125,9 +125,6 @@ class WrongEventClassifier(NoisyLabelClassifier):
         (called clean); a warning says so when they hold half of the rows. A
         class with some rows predicted right is learnt, however many of its
         labels are wrong.
-    trained_rows_ : ndarray of bool, shape (n_samples,)
-        Whether each row was trained on (rows held out by ``train_split`` are
-        not).
 
     See Also
     --------

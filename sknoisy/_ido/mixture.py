@@ -30,9 +30,10 @@ Conventions
   lowest count.
 * In a class the table calls mostly noisy (or whose own mixture is
   degenerate), the loss's table (:meth:`WrongEventMixture.loss_table`) weighs
-  a sample predicted right in most passes as clean; the scores keep the
-  posterior. A class learnt late has counts that rise together, and the
-  mixture then took its rows one epoch after another.
+  as clean a sample predicted right in most passes or whose count is at most
+  the class's median; the scores keep the posterior. A class learnt late has
+  counts that rise together, and the mixture then took its rows one epoch
+  after another.
 * The clean posterior in the table never rises with the count
   (:func:`_non_increasing`): where one component's density vanishes at an end
   of the range and the other's does not, the raw posterior called rows never
