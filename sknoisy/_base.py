@@ -241,7 +241,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         """The fit itself; :meth:`fit` undoes what it set if it raises."""
         self._check_params()
         data, y_encoded = self._validate_training_data(X, y)
-        self._check_training_setup(len(data))
+        self._check_training_setup(data, y_encoded)
         self._check_prefixed_params(len(self.classes_))
         self._warn_if_budget_short()
         parallel = data_parallel(self.distributed, self.device)
@@ -300,7 +300,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         targets["iterator_train__"] = targets["iterator_valid__"] = DataLoader
         _check_prefixed_names(self._net_params(), targets)
 
-    def _check_training_setup(self, n_samples: int) -> None:
+    def _check_training_setup(self, data, y_encoded) -> None:
         """Refuse, before training, the skorch settings that cannot work here."""
         for item in self.callbacks or []:
             callback = item[1] if isinstance(item, tuple) else item
@@ -319,10 +319,18 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         params = self._net_params()
         batch_size = params.get("iterator_train__batch_size", self.batch_size)
         if params.get("iterator_train__drop_last") and batch_size != -1:
-            if n_samples < batch_size:
+            n_train = len(data)
+            held_out = ""
+            if self.train_split is not None:
+                # The split skorch will make (index arithmetic, no training).
+                n_train = len(self.train_split(data, y_encoded)[0])
+                held_out = f" of {len(data)} (train_split holds out the rest)"
+            if n_train < batch_size:
                 raise ValueError(
-                    f"iterator_train__drop_last=True drops every batch: "
-                    f"{n_samples} rows are fewer than batch_size={batch_size}."
+                    f"iterator_train__drop_last=True drops every batch: the "
+                    f"{n_train} training rows{held_out} are fewer than "
+                    f"batch_size={batch_size}. Lower batch_size or keep the last "
+                    "batch."
                 )
 
     def _warn_if_budget_short(self) -> None:

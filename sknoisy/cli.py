@@ -13,6 +13,7 @@ import contextlib
 import os
 import re
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -166,6 +167,12 @@ def _atomic_path(path):
         else:
             _STAGED.append((tmp, path))
             return
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        # Name the user's path, not the temporary file beside it.
+        raise OSError(
+            error.errno, f"{path} could not be written: {error.strerror}"
+        ) from error
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -200,9 +207,21 @@ def _write_table(frame, path, keep_index: bool = False) -> None:
         if Path(path).suffix.lower() in (".parquet", ".pq"):
             frame.to_parquet(tmp, index=keep_index)
         else:
+            frame = frame.rename(columns=_blank_header_names(frame.columns))
             frame.to_csv(
                 tmp, index=keep_index, sep="\t" if str(path).endswith(".tsv") else ","
             )
+
+
+def _blank_header_names(columns) -> dict:
+    """The columns pandas named for a blank header cell (``"Unnamed: 3"`` at
+    position 3, e.g. the index column of a CSV pandas wrote), mapped back to
+    blank, so that a cleaned CSV keeps the input's header."""
+    return {
+        name: ""
+        for position, name in enumerate(columns)
+        if isinstance(name, str) and name == f"Unnamed: {position}"
+    }
 
 
 def _meaningful_index(frame) -> bool:
@@ -374,9 +393,24 @@ def _check_outputs(source: Path, outputs: dict) -> None:
             raise ValueError(f"{option} {path}: the folder {folder} does not exist.")
         if resolved.is_dir():
             raise ValueError(f"{option} {path} is a folder, not a file.")
-        writable = os.access(resolved if resolved.exists() else folder, os.W_OK)
-        if not writable:
-            raise ValueError(f"{option} {path}: not writable.")
+        problem = _unwritable(folder)
+        if problem is None and resolved.exists() and not os.access(resolved, os.W_OK):
+            problem = "the file is read-only"
+        if problem is not None:
+            raise ValueError(f"{option} {path}: cannot be written ({problem}).")
+
+
+def _unwritable(folder: Path) -> str | None:
+    """Why no file can be created in ``folder``, or None if one can.
+
+    Tried, not read from permission bits: root passes every ``os.access``
+    check, and folders such as ``/proc`` refuse new files whatever they say.
+    """
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".sknoisy-probe-"):
+            return None
+    except OSError as error:
+        return error.strerror or type(error).__name__
 
 
 def _print_audit_summary(report, table, out, args) -> None:
@@ -473,6 +507,19 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    """An argparse type: a seed numpy accepts, 0 to 2**32 - 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(
+            f"must be an integer from 0 to 4294967295, got {text!r}"
+        )
+    return value
+
+
 def _device(text: str) -> str:
     """An argparse type: a torch device this machine has."""
     try:
@@ -549,7 +596,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--epochs", type=_positive_int, default=60, help="training epochs"
     )
     demo.add_argument(
-        "--seed", type=int, default=0, help="seed of the split, noise and training"
+        "--seed", type=_seed, default=0, help="seed of the split, noise and training"
     )
     demo.add_argument(
         "--quiet", action="store_true", help="no progress display while training"
@@ -613,7 +660,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument(
         "--epochs", type=_positive_int, default=60, help="training epochs"
     )
-    audit.add_argument("--seed", type=int, default=0, help="seed of the training")
+    audit.add_argument("--seed", type=_seed, default=0, help="seed of the training")
     audit.add_argument(
         "--device",
         type=_device,
@@ -628,7 +675,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     audit.add_argument(
         "--image-size",
-        type=int,
+        type=_positive_int,
         default=32,
         help="image folders: side in pixels the images are resized to",
     )
@@ -733,7 +780,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument(
         "--seeds",
-        type=int,
+        type=_seed,
         nargs="+",
         default=[0],
         help="one run per seed (split, subset, noise and training)",

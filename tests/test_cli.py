@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -131,6 +132,20 @@ def test_bad_arguments_get_one_line_errors(args, message):
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["audit", "x.csv", "--image-size", "0"], "--image-size: must be a positive"),
+        (["audit", "x.csv", "--seed", "-1"], "--seed: must be an integer from 0"),
+        (["benchmark", "--seeds", "0", "4294967296"], "--seeds: must be an integer"),
+    ],
+)
+def test_out_of_range_options_are_named_when_parsed(args, message, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(args)
+    assert exit_.value.code == 2 and message in capsys.readouterr().err
 
 
 def test_benchmark_on_a_csv_with_categorical_columns(tmp_path):
@@ -288,6 +303,37 @@ def test_audit_outputs_are_checked_before_training(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv"]
 
 
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_an_output_folder_that_refuses_files_is_found_before_training(
+    tmp_path, monkeypatch, capsys
+):
+    # /proc refuses new files even to root, whom os.access lets through.
+    monkeypatch.chdir(tmp_path)
+    write_csv(tmp_path / "data.csv")
+    code = main(["audit", "data.csv", "--target", "label", "--out", "/proc/x.csv"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--out /proc/x.csv: cannot be written" in err
+    assert "training" not in err
+
+
+def test_an_interrupt_while_the_command_line_imports_is_one_line(monkeypatch, capsys):
+    # Ctrl-C while torch is being imported (seconds at start-up).
+    import importlib.abc
+
+    from sknoisy.__main__ import main as entry_point
+
+    class Interrupted(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name == "sknoisy.cli":
+                raise KeyboardInterrupt
+            return None
+
+    monkeypatch.delitem(sys.modules, "sknoisy.cli")
+    monkeypatch.setattr(sys, "meta_path", [Interrupted(), *sys.meta_path])
+    assert entry_point(["--help"]) == 130
+    assert capsys.readouterr().err == "sknoisy: interrupted\n"
+
+
 def test_clean_out_drops_rows_by_position_and_keeps_a_named_index(tmp_path):
     import numpy as np
     import pandas as pd
@@ -321,6 +367,21 @@ def test_clean_out_drops_rows_by_position_and_keeps_a_named_index(tmp_path):
     assert cleaned.index.name == "sample_id"
     kept = np.setdiff1d(np.arange(80), issues.loc[issues["label_issue"], "source_row"])
     pd.testing.assert_frame_equal(cleaned, frame.iloc[kept])
+
+
+def test_clean_out_keeps_a_csv_s_blank_index_header(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(60, 2)), columns=["a", "b"])
+    frame["label"] = np.where(frame["a"] > 0, "yes", "no")
+    frame.to_csv(tmp_path / "data.csv")  # the index, under a blank header
+    args = ["audit", str(tmp_path / "data.csv"), "--target", "label", "--epochs"]
+    outputs = ["--out", str(tmp_path / "issues.csv"), "--no-progress"]
+    clean = tmp_path / "clean.csv"
+    assert main([*args, "4", *outputs, "--clean-out", str(clean)]) == 0
+    assert clean.read_text().splitlines()[0] == ",a,b,label"
 
 
 def test_benchmark_module_option_sets_every_method_s_network(monkeypatch):

@@ -19,7 +19,7 @@ from sknoisy import ALRClassifier, WrongEventClassifier
 from sknoisy.exceptions import ShortTrainingWarning
 from sknoisy.noise import symmetric_noise
 
-from .conftest import ESTIMATORS, FAST, Diverging
+from .conftest import ESTIMATORS, FAST, ROBUST_ESTIMATORS, Diverging
 
 
 class RaiseAt(Callback):
@@ -122,6 +122,20 @@ def test_batch_settings_that_cannot_train_are_refused(params, match, small_data)
     X, y = small_data
     clf = ALRClassifier(**{**FAST, **params})
     with pytest.raises(ValueError, match=match):
+        clf.fit(X, y)
+    assert not hasattr(clf, "net_")
+
+
+@pytest.mark.parametrize("Estimator", ROBUST_ESTIMATORS)
+def test_drop_last_counts_only_the_rows_train_split_leaves(Estimator, small_data):
+    # 200 rows, ValidSplit(5) trains on 160: a batch of 180 is never full.
+    X, y = small_data
+    clf = Estimator(
+        **{**FAST, "batch_size": 180},
+        train_split=ValidSplit(5),
+        iterator_train__drop_last=True,
+    )
+    with pytest.raises(ValueError, match=r"the 160 training rows of 200 .*180"):
         clf.fit(X, y)
     assert not hasattr(clf, "net_")
 
