@@ -133,7 +133,10 @@ def assert_more_noise_flags_more_rows(Estimator, blobs, seed):
 # 87, 61, 5, 1, then 5 and 10 as the network starts learning the middle blob
 # (recall 0.51, then 0.66); the rise is learning, not memorisation, but Label
 # Wave cannot tell the two apart, and the warm-up ends at epoch 5 with the blob
-# half learnt. Strict: a fix makes it pass, and the mark must then go.
+# half learnt. Strict: a fix makes it pass, and the mark must then go. A lead:
+# LAGGING_CLASS_FRACTION = 2/3 gates that epoch out (0.3% flagged; the seeds
+# below unchanged; CIFAR-10N's base epochs unchanged at 20 epochs); the tables
+# suite is still to be measured with it.
 KNOWN_FAILURES = [
     pytest.param("alr", "clean", 1940, id="alr-clean-1940"),
 ]
