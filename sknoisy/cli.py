@@ -485,39 +485,26 @@ def _write_html(path, table, frame, target, source, facts) -> None:
         tmp.write_text(page, encoding="utf-8")
 
 
-def _count(text: str) -> int:
-    """An argparse type: an int >= 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text!r}")
-    return value
+def _int_within(low: int, high: int | None, requirement: str):
+    """An argparse type: an int from ``low`` to ``high`` (None: no upper bound);
+    argparse names the option in its error, this says the ``requirement``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"must be {requirement}, got {text!r}")
+        return value
+
+    return parse
 
 
-def _positive_int(text: str) -> int:
-    """An argparse type: an int >= 1 (argparse names the option in its error)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
-    return value
-
-
-def _seed(text: str) -> int:
-    """An argparse type: a seed numpy accepts, 0 to 2**32 - 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if not 0 <= value < 2**32:
-        raise argparse.ArgumentTypeError(
-            f"must be an integer from 0 to 4294967295, got {text!r}"
-        )
-    return value
+_count = _int_within(0, None, "0 or more")
+_positive_int = _int_within(1, None, "a positive integer")
+_seed = _int_within(0, 2**32 - 1, "an integer from 0 to 4294967295")
+"""A seed numpy accepts."""
 
 
 def _device(text: str) -> str:
