@@ -338,20 +338,28 @@ class IndexedNet(NeuralNetClassifier):
         n_rows, batch_size = self._train_batches
         return global_batch_rows(self._batch_number, n_rows, batch_size)
 
-    def draw_views(self, views, x):
-        """``views(x)``, with the random draws of a one-process fit.
+    def draw_views(self, views, x, classes=None):
+        """``views(x)``, or ``views(x, classes=classes)``, with the random draws
+        of a one-process fit.
 
         In a data-parallel fit each process draws the views of the whole
-        global batch (its own rows in their places, zeros elsewhere) and keeps
-        its shard, so that every row gets the draws one process would give it.
-        ``views`` must treat rows independently, as sknoisy's views do.
+        global batch (its own rows in their places, zeros elsewhere, and class
+        -1 there) and keeps its shard, so that every row gets the draws one
+        process would give it. ``views`` must treat rows independently, and
+        draw the same random numbers whatever the classes, as sknoisy's views
+        do.
         """
         if self.data_parallel is None:
-            return views(x)
+            return views(x) if classes is None else views(x, classes=classes)
         start, stop = shard_bounds(self.global_batch_rows(), self.data_parallel)
         whole = x.new_zeros((self.global_batch_rows(), *x.shape[1:]))
         whole[start:stop] = x
-        drawn = views(whole)
+        if classes is None:
+            drawn = views(whole)
+        else:
+            whole_classes = classes.new_full((self.global_batch_rows(),), -1)
+            whole_classes[start:stop] = classes
+            drawn = views(whole, classes=whole_classes)
         if isinstance(drawn, torch.Tensor):
             return drawn[start:stop]
         return tuple(view[start:stop] for view in drawn)

@@ -10,6 +10,8 @@
 * stage 2: a weak and a strong view in one forward pass; the wrong events of
   both views are counted, then the mixture's outputs at the updated counts are
   gathered from the device lookup table and weigh :func:`sknoisy.losses.ido_loss`.
+  Class-conditional views (the default ``TabularViews``) draw each row's views
+  within the class the weak view last predicted for it (``view_classes_``).
 
 Per epoch: stage 1 records prediction changes and keeps the model of their first
 local minimum; at its end the base model is restored, the mixture fitted and the
@@ -127,6 +129,12 @@ class WrongEventNet(IndexedNet):
     # -- per-sample state ------------------------------------------------------
     def sample_state(self, targets, dataset):
         n_samples = len(targets)
+        views = self._fitted_views(dataset, targets)
+        # The class each row's class-conditional views stay in: the weak view's
+        # prediction at the row's latest stage-2 step, -1 ("none") before it.
+        view_classes = None
+        if getattr(views, "class_conditional", False):
+            view_classes = torch.full_like(targets, -1)
         return {
             "wrong_events_": torch.zeros(
                 n_samples, dtype=self._count_dtype(), device=self.device
@@ -139,13 +147,16 @@ class WrongEventNet(IndexedNet):
                 snapshot=self._snapshot,
             ),
             "table_": None,
-            "views_": self._fitted_views(dataset),
+            "views_": views,
+            "view_classes_": view_classes,
         }
 
     def epoch_state(self):
         state = [*super().epoch_state(), self.wrong_events_]
         if self.stage_ == 1:
             state.append(self.stage1_.tracker.current)
+        elif self.view_classes_ is not None:
+            state.append(self.view_classes_)
         return state
 
     def _count_dtype(self) -> torch.dtype:
@@ -169,21 +180,27 @@ class WrongEventNet(IndexedNet):
         self.stage2_step_seconds_ = None
         self._cost_probe = None
 
-    def _fitted_views(self, dataset):
+    def _fitted_views(self, dataset, targets):
         """The views, checked, and cloned and fitted on the training features if
         they fit: all of them in memory, or ``VIEW_FIT_SAMPLE`` items spread
         evenly over a streamed Dataset (its empirical distribution, estimated
-        without reading it whole)."""
+        without reading it whole). Class-conditional views are fitted with the
+        given labels of those rows too."""
         check = getattr(self.views, "check_params", None)
         if check is not None:
             check()
         if not hasattr(self.views, "fit"):
             return self.views
         features = getattr(dataset, "features", None)
+        rows = slice(None)
         if features is None:
             picks = np.linspace(0, len(dataset) - 1, min(len(dataset), VIEW_FIT_SAMPLE))
-            features = as_pixels(dataset.inputs_at(np.unique(picks.round())))
-        return clone(self.views).fit(features.to(self.device))
+            rows = np.unique(picks.round()).astype(np.int64)
+            features = as_pixels(dataset.inputs_at(rows))
+        views = clone(self.views)
+        if getattr(views, "class_conditional", False):
+            return views.fit(features.to(self.device), targets[rows])
+        return views.fit(features.to(self.device))
 
     def epoch_plan(self) -> list[tuple[str, float]]:
         """Each epoch's phase and relative cost, for progress estimates.
@@ -216,7 +233,7 @@ class WrongEventNet(IndexedNet):
         extra = latest["train_batch_count"] * (steps[1] - steps[0])
         return max(1.0, 1.0 + extra / max(latest["dur"], 1e-9))
 
-    def _time_steps(self, x, y) -> tuple[float, float]:
+    def _time_steps(self, x, rows, y) -> tuple[float, float]:
         """Seconds of a stage-1 and of a stage-2 step on one batch.
 
         Each step runs its views, a training-mode forward pass and the
@@ -235,7 +252,7 @@ class WrongEventNet(IndexedNet):
             return F.cross_entropy(logits, y)
 
         def stage2_step():
-            logits = self.infer(torch.cat(self.views_(x)))
+            logits = self.infer(torch.cat(self._draw_stage2_views(x, rows)))
             return F.cross_entropy(logits, y.repeat(2))
 
         device = torch.device(self.device)
@@ -263,15 +280,17 @@ class WrongEventNet(IndexedNet):
                 **fit_params,
             )
             if self._cost_probe is None and self.stage2_step_seconds_ is None:
-                self._cost_probe = (x, y)  # timed at the end of the first epoch
+                self._cost_probe = (x, rows, y)  # timed at the end of the first epoch
             predictions = logits.detach().argmax(dim=1)
             count_wrong_events(self.wrong_events_, rows, predictions[None], y)
             self.stage1_.observe(rows, predictions)
             return self.get_loss(logits, y, training=True), logits
-        weak, strong = self.draw_views(self.views_, x)
+        weak, strong = self._draw_stage2_views(x, rows)
         logits = self.infer(torch.cat([weak, strong]), **fit_params)
         logits_weak, logits_strong = logits.chunk(2)
         predictions = logits.detach().argmax(dim=1).view(2, -1)
+        if self.view_classes_ is not None:
+            self.view_classes_[rows] = predictions[0].to(self.view_classes_.dtype)
         counts = count_wrong_events(self.wrong_events_, rows, predictions, y)
         counts = counts.clamp(max=self.table_.shape[1] - 1).long()
         clean_proba, noisy_proba, clean_cdf, noisy_cdf = self.table_[y, counts].unbind(
@@ -288,6 +307,13 @@ class WrongEventNet(IndexedNet):
             entropy_broadcast=self.entropy_term == "official",
         )
         return loss, logits_weak
+
+    def _draw_stage2_views(self, x, rows):
+        """The weak and strong view of a batch; class-conditional views stay in
+        the class each row's weak view last predicted (``view_classes_``)."""
+        if self.view_classes_ is None:
+            return self.draw_views(self.views_, x)
+        return self.draw_views(self.views_, x, classes=self.view_classes_[rows])
 
     # -- epochs -----------------------------------------------------------------
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):

@@ -12,14 +12,20 @@ fitted on the training features (a tensor on the model's device) before training
 * strong: ``int(corruption_rate * n_features)`` of each row's features, a random
   subset per row, replaced by values drawn from that feature's empirical
   distribution in the training data (SCARF, Bahri et al. 2022), plus the same
-  kind of noise.
+  kind of noise. With ``class_conditional=True`` (the default) the values come
+  from rows of the class the caller names for each row (``WrongEventClassifier``
+  names the class its network last predicted for the row), so that the strong
+  view stays among that class's rows.
 
 :class:`ImageViews` is the default for images: the official code's stage-1 view
 (flip, zero-padded crop), weak view (flip, reflect-padded crop) and strong view
 (weak, ``RandAugmentwogeo``, cutout), drawn per sample on pixel values in [0, 1].
 
 A views object may also have ``train_view(x) -> x``, the one augmented view of
-stage 1; without it stage 1 trains on ``x`` as it is.
+stage 1; without it stage 1 trains on ``x`` as it is. One whose
+``class_conditional`` attribute is true is fitted as ``fit(X, y)`` with the given
+labels of ``X`` and called as ``views(x, classes=...)``, with a class code per
+row (-1: none) for its draws to stay in.
 """
 
 from __future__ import annotations
@@ -43,6 +49,12 @@ class TabularViews(BaseEstimator):
         Fraction of each row's features replaced in the strong view: exactly
         ``int(corruption_rate * n_features)`` of them, as SCARF corrupts a row
         (none for fewer than ``1 / corruption_rate`` features).
+    class_conditional : bool, default=True
+        Draw the replacement values from training rows of one class per row:
+        the class named by ``classes`` when the views are called, among the
+        rows that ``fit``'s ``y`` gives that class. Rows named -1, or every row
+        when the views are fitted without ``y`` or called without ``classes``,
+        draw from all training rows, as SCARF does.
 
     Attributes
     ----------
@@ -54,6 +66,11 @@ class TabularViews(BaseEstimator):
         Standard deviation of the added noise, per feature.
     n_replaced_ : int
         Features replaced per row in the strong view.
+    donor_order_ : Tensor of shape (n_samples,) or None
+        The training rows grouped by class (stable); None without class pools.
+    class_start_, class_size_ : Tensor of shape (n_classes,) or None
+        Where each class's rows begin in ``donor_order_``, and how many there
+        are; a class without rows spans all of them.
 
     Notes
     -----
@@ -67,21 +84,39 @@ class TabularViews(BaseEstimator):
     taught the middle blob the outer labels (``WrongEventClassifier`` then
     flagged 58% and 99% of the middle blob's clean rows at two seeds of 200;
     none are replaced there now, ``int(0.3 * 2) = 0``).
+
+    Values drawn from the whole table mix the evidence of every class into a
+    row: on dense numeric tables (satellite's 36 correlated band values) such a
+    view often belongs to no class, and the consistency term, which asks the
+    network for the same logits on both views, then costs it accuracy (IDO's
+    test accuracy fell below plain training's there). Donors from the class the
+    network predicts for the row keep the view among that class's rows without
+    telling the network the row's given label: donors from the *given* class
+    carried a wrong label's class into its strong view and let DNA's pair noise
+    be learnt (``docs/methods.md``, "Views for tabular data").
     """
 
-    def __init__(self, noise_scale: float = 0.1, corruption_rate: float = 0.3):
+    def __init__(
+        self,
+        noise_scale: float = 0.1,
+        corruption_rate: float = 0.3,
+        class_conditional: bool = True,
+    ):
         self.noise_scale = noise_scale
         self.corruption_rate = corruption_rate
+        self.class_conditional = class_conditional
 
-    def fit(self, X: Tensor, y=None) -> TabularViews:
-        """Remember the training features (not copied) and their spread.
+    def fit(self, X: Tensor, y: Tensor | None = None) -> TabularViews:
+        """Remember the training features (not copied), their spread and, with
+        ``y``, which rows each class holds.
 
         Parameters
         ----------
         X : Tensor of shape (n_samples, ...)
             The training features, on the training device.
-        y : None
-            Ignored.
+        y : Tensor of shape (n_samples,) or None, default=None
+            Class codes (0 .. n_classes - 1) of the rows of ``X``: the pools of
+            class-conditional draws. Ignored unless ``class_conditional``.
 
         Returns
         -------
@@ -103,15 +138,43 @@ class TabularViews(BaseEstimator):
         # The tolerance keeps a product like 0.3 * 10 = 3.0000000000000004 (or
         # 2.9999999999999996) at the count it names.
         self.n_replaced_ = int(self.corruption_rate * self.data_.shape[1] + 1e-9)
+        self.donor_order_ = self.class_start_ = self.class_size_ = None
+        if self.class_conditional and y is not None:
+            self._group_donors(torch.as_tensor(y, device=self.data_.device))
         return self
 
-    def __call__(self, x: Tensor) -> tuple[Tensor, Tensor]:
+    def _group_donors(self, y: Tensor) -> None:
+        """Index the rows of each class: a class's rows are
+        ``donor_order_[class_start_[c] : class_start_[c] + class_size_[c]]``."""
+        if y.shape != (len(self.data_),):
+            raise ValueError(
+                f"y must hold one class per row of X ({len(self.data_)}), got "
+                f"shape {tuple(y.shape)}."
+            )
+        if len(y) and int(y.min()) < 0:
+            raise ValueError("y must hold class codes >= 0.")
+        codes = y.long()
+        self.donor_order_ = torch.argsort(codes, stable=True)
+        size = torch.bincount(codes)
+        start = torch.cumsum(size, 0) - size
+        # A class without rows draws from all of them.
+        empty = size == 0
+        self.class_start_ = torch.where(empty, 0, start)
+        self.class_size_ = torch.where(empty, len(codes), size)
+
+    def __call__(
+        self, x: Tensor, classes: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
         """Draw a weak and a strong view of a batch.
 
         Parameters
         ----------
         x : Tensor of shape (n, ...)
             A batch of rows, on any device.
+        classes : Tensor of shape (n,) or None, default=None
+            The class whose training rows donate each row's replaced values; -1,
+            a class without training rows, or None for all rows draws from every
+            training row.
 
         Returns
         -------
@@ -119,15 +182,15 @@ class TabularViews(BaseEstimator):
             ``x`` plus Gaussian noise.
         strong : Tensor of the shape of ``x``
             ``x`` with ``n_replaced_`` of each row's features, a random subset
-            per row, replaced by the same features of random training rows,
-            plus Gaussian noise.
+            per row, replaced by the same features of random training rows (of
+            the row's class in ``classes``), plus Gaussian noise.
         """
         flat = x.flatten(1)
         # A random permutation per row; the features it sends below n_replaced_
         # are a uniformly drawn subset of that size.
         permutation = torch.rand(flat.shape, device=flat.device).argsort(dim=1)
         replace = permutation < self.n_replaced_
-        donors = torch.randint(len(self.data_), flat.shape, device=flat.device)
+        donors = self._draw_donors(flat.shape, classes, flat.device)
         # gather along rows: donated[i, j] = data_[donors[i, j], j]
         views = torch.stack(
             [flat, torch.where(replace, self.data_.gather(0, donors), flat)]
@@ -136,6 +199,24 @@ class TabularViews(BaseEstimator):
             views = torch.addcmul(views, self.noise_std_, torch.randn_like(views))
         weak, strong = views.unbind(0)
         return weak.view_as(x), strong.view_as(x)
+
+    def _draw_donors(self, shape, classes: Tensor | None, device) -> Tensor:
+        """A donor row per entry of ``shape``: uniform over the training rows,
+        or over the rows of each row's class."""
+        n_rows = len(self.data_)
+        if classes is None or self.donor_order_ is None:
+            return torch.randint(n_rows, shape, device=device)
+        # One uniform draw per entry, scaled into the class's span of
+        # donor_order_ (the same number of draws whatever the classes).
+        uniform = torch.rand(shape, device=device)
+        # Codes beyond the pools (a class absent from the rows the views were
+        # fitted on) draw from every row, as -1 does.
+        named = (classes >= 0) & (classes < len(self.class_size_))
+        known = classes.long().clamp(0, len(self.class_size_) - 1)
+        start = torch.where(named, self.class_start_[known], 0)
+        size = torch.where(named, self.class_size_[known], n_rows)
+        offset = (uniform * size[:, None]).long().clamp(max=size[:, None] - 1)
+        return self.donor_order_[start[:, None] + offset]
 
 
 class ImageViews(BaseEstimator):
