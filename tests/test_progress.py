@@ -101,7 +101,9 @@ def test_ido_prices_stage_2_from_one_timed_batch_without_changing_the_fit(
     assert plan[3][1] == timed.net_._stage2_cost() != DECLARED_STAGE2_COST
     # The timing forks the random draws, returns its gradients and restores the
     # buffers: a fit that skips it ends the same.
-    monkeypatch.setattr(WrongEventNet, "_time_steps", lambda self, x, rows, y: (1.0, 2.0))
+    monkeypatch.setattr(
+        WrongEventNet, "_time_steps", lambda self, x, rows, y: (1.0, 2.0)
+    )
     untimed = WrongEventClassifier(**params).fit(images, Y)
     np.testing.assert_array_equal(timed.noise_scores_, untimed.noise_scores_)
     np.testing.assert_array_equal(
