@@ -22,6 +22,12 @@ Variants (``--variants``, default all):
                    passes (default: its 10% quantile)
 ``weak-count``     stage 2 counts the weak view's wrong events only (twice,
                    so that the passes counted stay two per epoch)
+``marginal-donors`` SCARF's donors from every training row (before
+                   class-conditional views; default: rows of the class the
+                   weak view last predicted)
+``given-donors``   donors from rows of the row's given class
+``gated-donors``   donors from the given class where the mixture calls the
+                   row clean, from every row elsewhere
 
 The loss-term variants replace :func:`sknoisy.losses.ido_loss` in this process
 only (an ablation, not an option).
@@ -38,6 +44,7 @@ import contextlib
 import functools
 
 import numpy as np
+import torch
 
 import sknoisy._ido.net as ido_net
 from sknoisy import WrongEventClassifier
@@ -113,6 +120,9 @@ VARIANTS = {
     "unlearnt-min": ({}, "unlearnt-min"),
     "unlearnt-min+weak-count": ({}, "unlearnt-min+weak-count"),
     "corrupt-0.15": ({"views": TabularViews(corruption_rate=0.15)}, None),
+    "marginal-donors": ({"views": TabularViews(class_conditional=False)}, None),
+    "given-donors": ({}, "given-donors"),
+    "gated-donors": ({}, "gated-donors"),
 }
 
 
@@ -143,6 +153,24 @@ def patched_loss(term):
             yield
         finally:
             mixture.UNLEARNT_QUANTILE = saved
+        return
+    if term in ("given-donors", "gated-donors"):
+        original_draw = ido_net.WrongEventNet._draw_stage2_views
+
+        def given_class_views(self, x, rows):
+            classes = self.targets_[rows]
+            if term == "gated-donors" and self.table_ is not None:
+                top = self.table_.shape[1] - 1
+                counts = self.wrong_events_[rows].clamp(max=top).long()
+                clean = self.table_[classes.long(), counts, 0] >= 0.5
+                classes = torch.where(clean, classes, -1)
+            return self.draw_views(self.views_, x, classes=classes)
+
+        ido_net.WrongEventNet._draw_stage2_views = given_class_views
+        try:
+            yield
+        finally:
+            ido_net.WrongEventNet._draw_stage2_views = original_draw
         return
     if term == "weak-count":
         ido_net.count_wrong_events = count_weak_twice

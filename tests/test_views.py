@@ -125,3 +125,89 @@ def test_randaugment_draws_per_sample():
     _, strong = views(image.expand(64, -1, -1, -1).contiguous())
     distinct = {tuple(s.flatten().round(decimals=4).tolist()) for s in strong}
     assert len(distinct) > 10, "operations drawn per image, not once per batch"
+
+
+def _class_coded_rows(n_per_class=200, n_classes=3, n_features=6):
+    """Rows whose every feature is ``1000 * class + row``: a donated value tells
+    the class of the row it came from (``value // 1000``)."""
+    y = torch.arange(n_classes).repeat_interleave(n_per_class)
+    data = (1000 * y + torch.arange(len(y)) % 1000)[:, None].float()
+    return data.expand(-1, n_features).contiguous(), y
+
+
+def test_class_conditional_strong_view_draws_from_the_named_class():
+    torch.manual_seed(0)
+    data, y = _class_coded_rows()
+    views = TabularViews(noise_scale=0, corruption_rate=0.5).fit(data, y)
+    x = torch.full((3000, 6), -1.0)
+    classes = torch.tensor([0, 2, 1]).repeat(1000)
+    weak, strong = views(x, classes=classes)
+    assert torch.equal(weak, x)
+    replaced = strong != -1
+    assert (replaced.sum(1) == 3).all(), "the count does not depend on the classes"
+    donor_class = (strong // 1000).long()
+    assert torch.equal(donor_class[replaced], classes[:, None].expand_as(x)[replaced])
+    # Every row of the class donates, not just one.
+    assert len(torch.unique(strong[replaced & (classes[:, None] == 1)])) > 150
+
+
+def test_unnamed_rows_and_unfitted_classes_draw_from_every_row():
+    torch.manual_seed(0)
+    data, y = _class_coded_rows()
+    x = torch.full((3000, 6), -1.0)
+    fitted = TabularViews(noise_scale=0, corruption_rate=0.5).fit(data, y)
+    for fitted_views, classes in [
+        (fitted, torch.full((3000,), -1)),  # -1: no class
+        (fitted, torch.full((3000,), 7)),  # a class the pools do not hold
+        (fitted, None),
+        (TabularViews(noise_scale=0, corruption_rate=0.5).fit(data), y.repeat(5)),
+        (
+            TabularViews(
+                noise_scale=0, corruption_rate=0.5, class_conditional=False
+            ).fit(data, y),
+            y.repeat(5),
+        ),
+    ]:
+        strong = fitted_views(x, classes=classes)[1]
+        donated = (strong[strong != -1] // 1000).long()
+        shares = torch.bincount(donated, minlength=3) / len(donated)
+        torch.testing.assert_close(shares, torch.full((3,), 1 / 3), atol=0.03, rtol=0)
+
+
+def test_a_class_without_rows_draws_from_every_row():
+    data, y = _class_coded_rows(n_classes=3)
+    y = torch.where(y == 1, 2, y)  # class 1 has no rows now
+    views = TabularViews(noise_scale=0, corruption_rate=0.5).fit(data, y)
+    assert views.class_size_.tolist() == [200, 600, 400]
+    torch.manual_seed(0)
+    strong = views(torch.full((3000, 6), -1.0), classes=torch.ones(3000).long())[1]
+    donated = (strong[strong != -1] // 1000).long()
+    assert set(donated.unique().tolist()) == {0, 1, 2}
+
+
+def test_the_random_draws_do_not_depend_on_the_classes():
+    # A data-parallel fit draws a whole batch's views on every process, with
+    # class -1 on the rows of the others, and keeps its own rows' draws.
+    data, y = _class_coded_rows()
+    classes = torch.arange(64) % 3
+    others = torch.where(torch.arange(64) < 32, classes, -1)
+    for noise_scale in (0.1, 0.0):
+        views = TabularViews(noise_scale=noise_scale, corruption_rate=0.5)
+        views.fit(data, y)
+        x = torch.full((64, 6), -1.0)
+        torch.manual_seed(3)
+        mine = views(x, classes=classes)
+        torch.manual_seed(3)
+        theirs = views(x, classes=others)
+        for a, b in zip(mine, theirs):
+            assert torch.equal(a[:32], b[:32])
+        if not noise_scale:  # the same features replaced in the other rows
+            assert torch.equal(mine[1][32:] != -1, theirs[1][32:] != -1)
+
+
+def test_class_pools_check_y():
+    data, y = _class_coded_rows()
+    with pytest.raises(ValueError, match="one class per row"):
+        TabularViews().fit(data, y[:10])
+    with pytest.raises(ValueError, match=">= 0"):
+        TabularViews().fit(data, y - 1)

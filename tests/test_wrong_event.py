@@ -15,6 +15,7 @@ from sknoisy._ido.classifier import resolve_stage1_epochs
 from sknoisy._label_wave import first_local_minimum
 from sknoisy._predictions import RowPredictions, uniform_noise_rate
 from sknoisy.noise import symmetric_noise
+from sknoisy.views import TabularViews
 
 from .conftest import FAST, InputLogits, identity_views, known_prediction_data
 
@@ -329,3 +330,55 @@ def test_a_class_not_learnt_does_not_count_as_trusted():
     rate = clf._relabel_noise_rate(candidates, codes, predictions)
     assert rate == pytest.approx(min(1 / 3, uniform_noise_rate(predictions)))
     assert rate < 1 / 3
+
+
+class RecordingViews(TabularViews):
+    """Class-conditional views that record how the net fits and calls them."""
+
+    calls: list = []
+    fitted_on: list = []
+
+    def fit(self, X, y=None):
+        RecordingViews.fitted_on.append(y.clone())
+        return super().fit(X, y)
+
+    def __call__(self, x, classes=None):
+        RecordingViews.calls.append((x[:, :3].argmax(1), classes.clone()))
+        return super().__call__(x, classes=classes)
+
+
+def test_class_conditional_views_stay_in_the_weak_view_s_last_prediction():
+    # InputLogits predicts argmax(x): with views that change nothing, the weak
+    # view's prediction of every row is known.
+    X, y = known_prediction_data(n=64)
+    RecordingViews.calls, RecordingViews.fitted_on = [], []
+    views = RecordingViews(noise_scale=0, corruption_rate=0)
+    WrongEventClassifier(
+        module=InputLogits,
+        max_epochs=5,
+        stage1_epochs=2,
+        batch_size=32,
+        views=views,
+        random_state=0,
+    ).fit(X, y)
+    np.testing.assert_array_equal(RecordingViews.fitted_on[0].numpy(), y)
+    # The stage-2 step is timed twice at the end of stage 1's first epoch, and
+    # the first stage-2 epoch (two batches) knows no prediction yet.
+    unnamed = 2 + 2
+    assert len(RecordingViews.calls) == unnamed + 2 * 2
+    for _, classes in RecordingViews.calls[:unnamed]:
+        assert (classes == -1).all()
+    for predicted, classes in RecordingViews.calls[unnamed:]:
+        assert torch.equal(classes.long(), predicted)
+
+
+def test_views_without_class_conditional_are_called_with_the_batch_only(small_data):
+    X, y = small_data
+    seen = []
+
+    def views(x):
+        seen.append(x.shape)
+        return x, x
+
+    WrongEventClassifier(**OPTIONS_RUN, views=views).fit(X, y)
+    assert seen

@@ -25,6 +25,10 @@ Where sknoisy departs from the official code, and why:
   degenerate), the loss weighs as clean a sample predicted right in most
   passes or whose count is at most the class's median (a class learnt late
   was otherwise lost); its score is still the mixture's posterior;
+* the tabular strong view draws its replacement values from rows of the class
+  the weak view last predicted for the row (``TabularViews(class_conditional=
+  True)``), not from the whole table: whole-table donors make views of no class
+  on dense tables, and the consistency term then cost accuracy;
 * the two views go through the network as one concatenated batch (one forward
   pass; BatchNorm statistics are then shared by the views, as in FixMatch-style
   implementations);
@@ -90,7 +94,10 @@ class WrongEventClassifier(NoisyLabelClassifier):
         ``views(x) -> (weak, strong)``: two random views of a batch tensor, drawn
         per sample on its device. None uses :class:`sknoisy.views.ImageViews` for
         images and :class:`sknoisy.views.TabularViews` otherwise. An object with
-        ``fit`` is cloned and fitted on the training features.
+        ``fit`` is cloned and fitted on the training features; one whose
+        ``class_conditional`` attribute is true is fitted with the given labels
+        too and called as ``views(x, classes=...)`` with the class the weak view
+        last predicted for each row (-1 before its first stage-2 step).
     mixture : {"class", "global"}, default="class"
         One Beta mixture per given class (falling back to the global one for
         classes under 10 samples or without spread in their counts), or one global
