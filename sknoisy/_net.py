@@ -65,6 +65,12 @@ class TrainingInterrupted(Exception):
     """The user interrupted training (skorch would swallow a KeyboardInterrupt)."""
 
 
+def call_views(views, x, classes=None):
+    """``views(x)``, or ``views(x, classes=classes)`` where classes are given:
+    class-conditional views draw each row's views within its class."""
+    return views(x) if classes is None else views(x, classes=classes)
+
+
 class IndexedNet(NeuralNetClassifier):
     """``NeuralNetClassifier`` whose batches carry their original row indices.
 
@@ -350,16 +356,15 @@ class IndexedNet(NeuralNetClassifier):
         do.
         """
         if self.data_parallel is None:
-            return views(x) if classes is None else views(x, classes=classes)
+            return call_views(views, x, classes)
         start, stop = shard_bounds(self.global_batch_rows(), self.data_parallel)
         whole = x.new_zeros((self.global_batch_rows(), *x.shape[1:]))
         whole[start:stop] = x
-        if classes is None:
-            drawn = views(whole)
-        else:
+        if classes is not None:
             whole_classes = classes.new_full((self.global_batch_rows(),), -1)
             whole_classes[start:stop] = classes
-            drawn = views(whole, classes=whole_classes)
+            classes = whole_classes
+        drawn = call_views(views, whole, classes)
         if isinstance(drawn, torch.Tensor):
             return drawn[start:stop]
         return tuple(view[start:stop] for view in drawn)

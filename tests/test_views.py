@@ -211,3 +211,32 @@ def test_class_pools_check_y():
         TabularViews().fit(data, y[:10])
     with pytest.raises(ValueError, match=">= 0"):
         TabularViews().fit(data, y - 1)
+
+
+def test_int8_class_codes_reach_every_pool():
+    # Compact labels are int8 up to 127 classes; the pools are compared in
+    # int64 so that codes are never wrapped or cut.
+    y = torch.arange(200).repeat_interleave(2)
+    data = (1000 * y)[:, None].float().expand(-1, 4).contiguous()
+    views = TabularViews(noise_scale=0, corruption_rate=0.5).fit(data, y)
+    classes = torch.full((500,), 120, dtype=torch.int8)
+    strong = views(torch.full((500, 4), -1.0), classes=classes)[1]
+    assert ((strong[strong != -1] // 1000) == 120).all()
+    assert views.donor_order_.dtype == torch.int32
+
+
+def test_subclasses_with_the_older_protocol_are_not_class_conditional():
+    class WeakTwice(TabularViews):
+        def __call__(self, x):
+            weak, _ = super().__call__(x)
+            return weak, super().__call__(x)[0]
+
+    class FitWithoutLabels(TabularViews):
+        def fit(self, X):
+            return super().fit(X)
+
+    assert views.takes_classes(TabularViews())
+    assert not views.takes_classes(TabularViews(class_conditional=False))
+    assert not views.takes_classes(WeakTwice())
+    assert views.takes_classes(FitWithoutLabels())
+    assert not views.takes_classes(lambda x: (x, x))

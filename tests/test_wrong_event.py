@@ -382,3 +382,21 @@ def test_views_without_class_conditional_are_called_with_the_batch_only(small_da
 
     WrongEventClassifier(**OPTIONS_RUN, views=views).fit(X, y)
     assert seen
+
+
+def test_views_subclassed_with_the_older_protocol_still_fit(small_data):
+    # A TabularViews subclass written before class-conditional views: its
+    # ``__call__(x)`` is called with the batch only, its ``fit(X)`` with the
+    # features only.
+    class WeakTwice(TabularViews):
+        def __call__(self, x):
+            return super().__call__(x)[0], super().__call__(x)[0]
+
+    class FitWithoutLabels(TabularViews):
+        def fit(self, X):
+            return super().fit(X)
+
+    X, y = small_data
+    for views in (WeakTwice(), FitWithoutLabels()):
+        clf = WrongEventClassifier(**OPTIONS_RUN, views=views).fit(X, y)
+        assert np.isfinite(clf.noise_scores_).all()

@@ -31,9 +31,10 @@ from sklearn.base import clone
 
 from .._data import as_pixels
 from .._label_wave import LabelWavePhase
-from .._net import IndexedNet
+from .._net import IndexedNet, call_views
 from ..losses import ido_loss
 from .mixture import WrongEventMixture
+from .views import accepts_keyword, takes_classes
 
 VIEW_FIT_SAMPLE = 4096
 """Items of a streamed Dataset that fitted views (``TabularViews``) are fitted
@@ -133,7 +134,7 @@ class WrongEventNet(IndexedNet):
         # The class each row's class-conditional views stay in: the weak view's
         # prediction at the row's latest stage-2 step, -1 ("none") before it.
         view_classes = None
-        if getattr(views, "class_conditional", False):
+        if takes_classes(views):
             view_classes = torch.full_like(targets, -1)
         return {
             "wrong_events_": torch.zeros(
@@ -198,8 +199,8 @@ class WrongEventNet(IndexedNet):
             rows = np.unique(picks.round()).astype(np.int64)
             features = as_pixels(dataset.inputs_at(rows))
         views = clone(self.views)
-        if getattr(views, "class_conditional", False):
-            return views.fit(features.to(self.device), targets[rows])
+        if takes_classes(views) and accepts_keyword(views.fit, "y"):
+            return views.fit(features.to(self.device), y=targets[rows])
         return views.fit(features.to(self.device))
 
     def epoch_plan(self) -> list[tuple[str, float]]:
@@ -251,8 +252,12 @@ class WrongEventNet(IndexedNet):
             logits = self.infer(x if train_view is None else train_view(x))
             return F.cross_entropy(logits, y)
 
+        # The shard's own rows, outside draw_views: its global batch is the
+        # epoch's last, not this probe's.
+        classes = None if self.view_classes_ is None else self.view_classes_[rows]
+
         def stage2_step():
-            logits = self.infer(torch.cat(self._draw_stage2_views(x, rows)))
+            logits = self.infer(torch.cat(call_views(self.views_, x, classes)))
             return F.cross_entropy(logits, y.repeat(2))
 
         device = torch.device(self.device)

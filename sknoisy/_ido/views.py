@@ -2,7 +2,7 @@
 
 A *views* object turns a batch ``x`` into a pair ``(weak, strong)`` of randomly
 perturbed copies, drawn independently per sample, on ``x``'s device. Any callable
-``views(x) -> (weak, strong)`` works; if it has a ``fit(X)`` method it is cloned and
+``views(x) -> (weak, strong)`` works; if it has a ``fit`` method it is cloned and
 fitted on the training features (a tensor on the model's device) before training.
 
 :class:`TabularViews` is the default for feature vectors:
@@ -23,18 +23,41 @@ fitted on the training features (a tensor on the model's device) before training
 
 A views object may also have ``train_view(x) -> x``, the one augmented view of
 stage 1; without it stage 1 trains on ``x`` as it is. One whose
-``class_conditional`` attribute is true is fitted as ``fit(X, y)`` with the given
-labels of ``X`` and called as ``views(x, classes=...)``, with a class code per
-row (-1: none) for its draws to stay in.
+``class_conditional`` attribute is true and whose call takes ``classes`` is
+called as ``views(x, classes=...)``, with a class code per row (-1: none) for
+its draws to stay in, and fitted as ``fit(X, y)`` with the given labels of
+``X`` if its ``fit`` takes ``y`` (``takes_classes``).
 """
 
 from __future__ import annotations
+
+import inspect
 
 import torch
 from sklearn.base import BaseEstimator
 from torch import Tensor
 
 from .randaugment import cutout, cutout_side, rand_augment
+
+
+def takes_classes(views) -> bool:
+    """Whether ``views`` is class-conditional: its ``class_conditional``
+    attribute is true and its call takes ``classes`` (a subclass of
+    :class:`TabularViews` that overrides ``__call__(x)`` is not)."""
+    return bool(getattr(views, "class_conditional", False)) and accepts_keyword(
+        views, "classes"
+    )
+
+
+def accepts_keyword(function, name: str) -> bool:
+    """Whether ``function`` accepts the keyword argument ``name``."""
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(
+        p.name == name or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters
+    )
 
 
 class TabularViews(BaseEstimator):
@@ -67,8 +90,9 @@ class TabularViews(BaseEstimator):
     n_replaced_ : int
         Features replaced per row in the strong view.
     donor_order_ : Tensor of shape (n_samples,) or None
-        The training rows grouped by class (stable); None without class pools.
-    class_start_, class_size_ : Tensor of shape (n_classes,) or None
+        The training rows grouped by class (stable), int32 up to 2**31 rows;
+        None without class pools.
+    class_start_, class_size_ : Tensor of shape (max(y) + 1,) or None
         Where each class's rows begin in ``donor_order_``, and how many there
         are; a class without rows spans all of them.
 
@@ -154,7 +178,11 @@ class TabularViews(BaseEstimator):
         if len(y) and int(y.min()) < 0:
             raise ValueError("y must hold class codes >= 0.")
         codes = y.long()
-        self.donor_order_ = torch.argsort(codes, stable=True)
+        order = torch.argsort(codes, stable=True)
+        # 4 bytes per row instead of 8 where the row numbers fit.
+        if len(order) <= torch.iinfo(torch.int32).max:
+            order = order.to(torch.int32)
+        self.donor_order_ = order
         size = torch.bincount(codes)
         start = torch.cumsum(size, 0) - size
         # A class without rows draws from all of them.
@@ -207,16 +235,20 @@ class TabularViews(BaseEstimator):
         if classes is None or self.donor_order_ is None:
             return torch.randint(n_rows, shape, device=device)
         # One uniform draw per entry, scaled into the class's span of
-        # donor_order_ (the same number of draws whatever the classes).
-        uniform = torch.rand(shape, device=device)
+        # donor_order_ (the same number of draws whatever the classes). float32
+        # has 2**24 steps in [0, 1): beyond that many rows some could never
+        # donate, so larger tables draw in float64.
+        dtype = torch.float32 if n_rows <= 2**24 else torch.float64
+        uniform = torch.rand(shape, device=device, dtype=dtype)
+        classes = classes.long()
         # Codes beyond the pools (a class absent from the rows the views were
         # fitted on) draw from every row, as -1 does.
         named = (classes >= 0) & (classes < len(self.class_size_))
-        known = classes.long().clamp(0, len(self.class_size_) - 1)
-        start = torch.where(named, self.class_start_[known], 0)
-        size = torch.where(named, self.class_size_[known], n_rows)
+        pool = classes.clamp(0, len(self.class_size_) - 1)
+        start = torch.where(named, self.class_start_[pool], 0)
+        size = torch.where(named, self.class_size_[pool], n_rows)
         offset = (uniform * size[:, None]).long().clamp(max=size[:, None] - 1)
-        return self.donor_order_[start[:, None] + offset]
+        return self.donor_order_[start[:, None] + offset].long()
 
 
 class ImageViews(BaseEstimator):
