@@ -131,8 +131,9 @@ class TabularViews(BaseEstimator):
         self.class_conditional = class_conditional
 
     def fit(self, X: Tensor, y: Tensor | None = None) -> TabularViews:
-        """Remember the training features (not copied), their spread and, with
-        ``y``, which rows each class holds.
+        """Remember the training features, their spread and each class's rows.
+
+        The features are referenced, not copied; the class pools need ``y``.
 
         Parameters
         ----------
