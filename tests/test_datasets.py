@@ -1,5 +1,7 @@
 """Embedded data sets, tables and image folders."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,6 +11,7 @@ from sknoisy.datasets import (
     image_folder,
     load_dataset,
     read_table,
+    table_encoder,
     table_features,
 )
 
@@ -257,3 +260,17 @@ def test_cifar10n_label_file_without_torch_s_safe_globals(tmp_path, monkeypatch)
     (tmp_path / "not_a_zip.pt").write_bytes(b"plain bytes")
     with pytest.raises(ValueError, match="not a CIFAR-10N label file"):
         load_cifar10n(folder, tmp_path / "not_a_zip.pt")
+
+
+def test_numeric_columns_map_to_normal_quantiles_without_warnings():
+    # A heavy-tailed column (standardised, its outliers would sit hundreds of
+    # standard deviations out) becomes normal scores, in the same order.
+    rng = np.random.default_rng(0)
+    heavy = rng.standard_t(1, size=60) * 1000
+    frame = pd.DataFrame({"heavy": heavy, "label": np.arange(60) % 2})
+    features, _, _, encoder = table_encoder(frame, "label")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # 60 rows: fewer than 1,000 quantiles
+        encoded = encoder.fit_transform(features)[:, 0]
+    assert np.abs(encoded).max() < 5.3 and 0.8 < encoded.std() < 1.5
+    np.testing.assert_array_equal(np.argsort(encoded), np.argsort(heavy))
