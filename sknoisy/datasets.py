@@ -227,11 +227,10 @@ def table_encoder(frame, target: str):
     """A table's raw feature columns and labels, with an unfitted encoder for them.
 
     Numeric columns are median-imputed and mapped to the quantiles of a
-    standard normal distribution (scikit-learn's ``QuantileTransformer``); every
-    other column
-    (strings, categories, booleans) is most-frequent-imputed and one-hot
-    encoded (categories unseen in the fit encode as all zeros). Fit the encoder
-    on training rows only where some rows are held out.
+    standard normal distribution (scikit-learn's ``QuantileTransformer``);
+    every other column (strings, categories, booleans) is most-frequent-imputed
+    and one-hot encoded (categories unseen in the fit encode as all zeros). Fit
+    the encoder on training rows only where some rows are held out.
 
     Why quantiles, not standardisation: a network learns slowly from a column
     whose standardised values span tens of standard deviations (shuttle's reach

@@ -254,7 +254,7 @@ class WrongEventNet(IndexedNet):
 
         # The shard's own rows, outside draw_views: its global batch is the
         # epoch's last, not this probe's.
-        classes = None if self.view_classes_ is None else self.view_classes_[rows]
+        classes = self._view_classes_at(rows)
 
         def stage2_step():
             logits = self.infer(torch.cat(call_views(self.views_, x, classes)))
@@ -316,9 +316,11 @@ class WrongEventNet(IndexedNet):
     def _draw_stage2_views(self, x, rows):
         """The weak and strong view of a batch; class-conditional views stay in
         the class each row's weak view last predicted (``view_classes_``)."""
-        if self.view_classes_ is None:
-            return self.draw_views(self.views_, x)
-        return self.draw_views(self.views_, x, classes=self.view_classes_[rows])
+        return self.draw_views(self.views_, x, classes=self._view_classes_at(rows))
+
+    def _view_classes_at(self, rows):
+        """The rows' ``view_classes_``, or None for views that take no classes."""
+        return None if self.view_classes_ is None else self.view_classes_[rows]
 
     # -- epochs -----------------------------------------------------------------
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
