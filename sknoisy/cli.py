@@ -351,8 +351,9 @@ def _print_feature_columns(frame, target: str, n_encoded: int) -> None:
     )
     columns = "column" if len(kept) == 1 else "columns"
     print(
-        f"sknoisy audit: features: {names} ({len(kept)} {columns}, {n_encoded} "
-        "after one-hot encoding)",
+        f"sknoisy audit: features: {names} ({len(kept)} {columns}; {n_encoded} "
+        "inputs to the network: numbers twice, as quantiles and arcsinh-scaled, "
+        "categories one-hot)",
         file=sys.stderr,
     )
     for column, reason in left_out.items():

@@ -163,7 +163,7 @@ def test_the_encoder_is_fitted_on_the_training_rows_only():
 
 
 def test_a_table_is_encoded_by_its_training_split(tmp_path):
-    # A numeric column standardised on the training rows, a text column
+    # A numeric column encoded on the training rows, a text column
     # one-hot encoded, a missing cell imputed: the table's own encoder.
     rng = np.random.default_rng(0)
     n = 120
@@ -179,8 +179,9 @@ def test_a_table_is_encoded_by_its_training_split(tmp_path):
     data = load_benchmark_data(f"{path}:label")
     assert data.name == f"{path}:label" and data.encoder is not None
     split = _prepare_split(data, NoiseSetting.parse("symmetric:0.2"), 0, 0.3, None)
-    assert split.X_train.shape == (84, 3), "size + two colours"
+    assert split.X_train.shape == (84, 4), "size twice + two colours"
     np.testing.assert_allclose(split.X_train[:, 0].mean(), 0, atol=1e-5)
+    np.testing.assert_allclose(np.median(split.X_train[:, 1]), 0, atol=1e-5)
     assert abs(split.X_test[:, 0].mean()) > 1e-4, "not refitted on the test rows"
     assert not np.isnan(split.X_train).any()
     with pytest.raises(ValueError, match="needs its target column"):

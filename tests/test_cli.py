@@ -196,7 +196,8 @@ def test_audit_says_which_columns_became_features(tmp_path, capsys):
     assert code == 0
     err = capsys.readouterr().err.splitlines()
     assert (
-        "sknoisy audit: features: a, b, c (3 columns, 3 after one-hot encoding)" in err
+        "sknoisy audit: features: a, b, c (3 columns; 6 inputs to the network: "
+        "numbers twice, as quantiles and arcsinh-scaled, categories one-hot)" in err
     )
     assert (
         "sknoisy audit: left out 'Unnamed: 0': an index or identifier (a different "

@@ -36,9 +36,9 @@ def test_table_features_encode_numeric_and_categorical_columns():
     X, y, rows = table_features(frame, "label")
     np.testing.assert_array_equal(rows, [0, 1, 3, 4], err_msg="unlabelled: set aside")
     np.testing.assert_array_equal(y, ["a", "b", "a", "b"])
-    assert X.dtype == np.float32 and X.shape == (4, 3), "1 numeric + 2 one-hot"
-    np.testing.assert_allclose(X[:, 0].mean(), 0, atol=1e-6)
-    np.testing.assert_array_equal(X[:, 1:].sum(axis=1), 1)
+    assert X.dtype == np.float32 and X.shape == (4, 4), "1 numeric twice + 2 one-hot"
+    np.testing.assert_allclose(X[:, :2].mean(axis=0), 0, atol=1e-6)
+    np.testing.assert_array_equal(X[:, 2:].sum(axis=1), 1)
     with pytest.raises(ValueError, match="no column 'target'"):
         table_features(frame, "target")
 
@@ -68,7 +68,7 @@ def test_index_and_unique_text_columns_are_left_out_and_named():
         "note": text,
     }
     X, _, _ = table_features(frame, "label")
-    assert X.shape == (5, 3), "size + colour's two one-hot columns"
+    assert X.shape == (5, 4), "size twice + colour's two one-hot columns"
     with pytest.raises(ValueError, match=r"no feature columns besides 'label' \(left"):
         table_features(frame[["Unnamed: 0", "name", "label"]], "label")
     # Free text where a few rows share a value is still free text; a category
@@ -90,8 +90,9 @@ def test_tables_from_files(tmp_path):
     path = tmp_path / "data.csv"
     pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0], "y": [0, 1, 0, 1]}).to_csv(path)
     X, y = load_dataset(str(path), target="y")
-    # to_csv wrote the index as a column, "Unnamed: 0": not a feature.
-    assert X.shape == (4, 1) and list(y) == [0, 1, 0, 1]
+    # to_csv wrote the index as a column, "Unnamed: 0": not a feature;
+    # "x" is encoded twice.
+    assert X.shape == (4, 2) and list(y) == [0, 1, 0, 1]
     with pytest.raises(ValueError, match="target column"):
         load_dataset(str(path))
     (tmp_path / "data.xlsx").write_bytes(b"PK")
@@ -262,15 +263,40 @@ def test_cifar10n_label_file_without_torch_s_safe_globals(tmp_path, monkeypatch)
         load_cifar10n(folder, tmp_path / "not_a_zip.pt")
 
 
-def test_numeric_columns_map_to_normal_quantiles_without_warnings():
+def test_numeric_columns_encode_as_normal_quantiles_and_arcsinh_without_warnings():
     # A heavy-tailed column (standardised, its outliers would sit hundreds of
-    # standard deviations out) becomes normal scores, in the same order.
+    # standard deviations out) becomes normal scores, in the same order, and
+    # arcsinh-scaled values, which keep the tails apart.
     rng = np.random.default_rng(0)
     heavy = rng.standard_t(1, size=60) * 1000
     frame = pd.DataFrame({"heavy": heavy, "label": np.arange(60) % 2})
     features, _, _, encoder = table_encoder(frame, "label")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # 60 rows: fewer than 1,000 quantiles
-        encoded = encoder.fit_transform(features)[:, 0]
-    assert np.abs(encoded).max() < 5.3 and 0.8 < encoded.std() < 1.5
-    np.testing.assert_array_equal(np.argsort(encoded), np.argsort(heavy))
+        quantiles, arcsinh = encoder.fit_transform(features).T
+    assert np.abs(quantiles).max() < 5.3 and 0.8 < quantiles.std() < 1.5
+    np.testing.assert_array_equal(np.argsort(quantiles), np.argsort(heavy))
+    np.testing.assert_array_equal(np.argsort(arcsinh), np.argsort(heavy))
+    # New values beyond the training extremes: all one quantile score, but
+    # ordered and apart in the arcsinh copy, on a log scale.
+    far = pd.DataFrame({"heavy": heavy.max() * np.array([2.0, 4.0])})
+    quantiles, arcsinh = encoder.transform(far).T
+    assert quantiles[0] == quantiles[1]
+    assert arcsinh[0] < arcsinh[1] < arcsinh[0] + 1
+
+
+def test_arcsinh_scaler_by_hand():
+    from sknoisy.datasets import _ArcsinhScaler
+
+    X = np.array([[0.0, 0, 0, 0, 9], [5.0] * 5, [2.0, 4, 6, 8, 10]]).T
+    scaler = _ArcsinhScaler().fit(X)
+    # Column 0: quartiles coincide, so its standard deviation is the scale;
+    # column 1 is constant (scale 1); column 2: IQR 4 over 1.349.
+    np.testing.assert_allclose(scaler.center_, [0.0, 5.0, 6.0])
+    np.testing.assert_allclose(scaler.scale_, [X[:, 0].std(), 1.0, 4 / 1.349])
+    np.testing.assert_allclose(
+        scaler.transform(X), np.arcsinh((X - scaler.center_) / scaler.scale_)
+    )
+    assert np.all(scaler.transform(X)[:, 1] == 0)
+    with pytest.raises(ValueError, match="3 features"):
+        scaler.transform(X[:, :2])
