@@ -202,6 +202,7 @@ class PredictionChangeTracker:
         self.epochs = 0
         self.changes: list[int] = []
         self.fitted: list[bool] = []
+        self.classes_learnt: list[bool] = []
         self.beats_constant: list[bool] = []
 
     def update(self, rows: torch.Tensor, predictions: torch.Tensor) -> None:
@@ -235,6 +236,9 @@ class PredictionChangeTracker:
             class_seen = np.asarray(figures[1 + self.n_classes :])
             accuracy = class_hits.sum() / max(class_seen.sum(), 1)
             self.fitted.append(self._fits(accuracy, class_hits, class_seen))
+            self.classes_learnt.append(
+                self._classes_learnt(accuracy, class_hits, class_seen)
+            )
             self.beats_constant.append(bool(accuracy > self.constant))
         self.previous.copy_(self.current)
         return change
@@ -244,6 +248,11 @@ class PredictionChangeTracker:
         accuracy at the bar, and no class far behind (``LAGGING_CLASS_FRACTION``)."""
         if accuracy < self.bar:
             return False
+        return self._classes_learnt(accuracy, class_hits, class_seen)
+
+    def _classes_learnt(self, accuracy, class_hits, class_seen) -> bool:
+        """Whether no class's online recall lags far behind the accuracy
+        (``LAGGING_CLASS_FRACTION``): every class has begun to be learnt."""
         present = class_seen > 0
         recall = class_hits[present] / class_seen[present]
         return bool(np.all(recall >= LAGGING_CLASS_FRACTION * accuracy))
@@ -295,7 +304,7 @@ class LabelWavePhase:
     minimum_state : object or None
         ``snapshot()`` of the model at ``minimum_epoch``.
     fewest_epoch : int or None
-        Until the minimum is detected, the epoch with the fewest prediction
+        Up to the epoch the minimum is detected, the epoch with the fewest prediction
         changes so far (the later one of a tie) among those after PC's first
         peak (a barely trained network changes few predictions, then many)
         whose online accuracy beats always predicting the most frequent given
@@ -325,6 +334,7 @@ class LabelWavePhase:
         self.fewest_epoch = None
         self.fewest_state = None
         self._fewest_changes = None
+        self._fewest_classes_learnt = False
         self._falling = False
         self.end_epoch = 0 if length == 0 else None
         self._lowest_state = None
@@ -350,7 +360,6 @@ class LabelWavePhase:
                     self._keep_models(epoch, changes)
                 else:
                     self.minimum_state, self._lowest_state = self._lowest_state, None
-                    self.fewest_epoch = self.fewest_state = None
         found = self.end_at_minimum and self.minimum_epoch is not None
         if epoch >= self.length or found:
             self.end_epoch = epoch
@@ -370,6 +379,7 @@ class LabelWavePhase:
         fewer = self._fewest_changes is None or changes <= self._fewest_changes
         if self._falling and self.tracker.beats_constant[-1] and fewer:
             self._fewest_changes = changes
+            self._fewest_classes_learnt = self.tracker.classes_learnt[-1]
             self.fewest_epoch = epoch
             self.fewest_state = self.snapshot() if state is None else state
 
@@ -377,43 +387,61 @@ class LabelWavePhase:
         """The epoch to keep, and its model: ``(epoch, state)``.
 
         The first local minimum (:func:`first_local_minimum`) when one was
-        found. Otherwise, PC has not risen above its lowest eligible value:
+        found, unless the network memorised between the fewest changes and it
+        (:meth:`_memorised_since_fewest`): then the fewest changes'
+        epoch. Otherwise, PC has not risen above its lowest eligible value:
         that epoch, the minimum so far (:func:`lowest_eligible_epoch`;
         ``state`` None if it is the last epoch: the model as it is), unless
-        its PC is above the fewest changes seen by more than count noise
-        (:func:`rise_tolerance`). Otherwise the epoch with the fewest
-        prediction changes past PC's first peak among those that beat a
-        constant predictor (``fewest_epoch``), or the last one if PC kept
-        falling.
+        the network memorised since the fewest changes. Otherwise the epoch
+        with the fewest prediction changes past PC's first peak among those
+        that beat a constant predictor (``fewest_epoch``), or the last one if
+        PC kept falling.
 
         Where the gates open late, after PC has risen from its fewest changes
         (memorisation under heavy noise: on two classes with 40% symmetric
         noise an unmemorised network's online accuracy stays under
         :func:`fitted_bar`; adult with instance noise, seen: 145 changes at
         epoch 3, the gates opening at 205 at epoch 29), the eligible epoch
-        has memorised the noise and the fewest changes are kept. Where they
-        open on a second fall (clean blobs, seen: 2 changes at epoch 5 with a
-        class not yet predicted, then 3-4 once it was learnt), the eligible
-        epoch is kept: the epoch of fewest changes flagged 58% of that class,
-        the eligible one 5%.
+        has memorised the noise and the fewest changes are kept. So where PC
+        falls back after that rise to within count noise of the fewest and
+        then rises again, a minimum by Label Wave's rule (adult with instance
+        noise, seen: 208 changes at epoch 4, every class learnt but the bar
+        not met, a rise to 367, then 210 at epoch 27 and 316; that model's
+        test accuracy 0.64 against 0.83 from epoch 4). Where the gates open on
+        a second fall after an epoch with a class not yet learnt (clean blobs,
+        seen: 2 changes at epoch 5 with a class not yet predicted, then 3-4
+        once it was learnt), the eligible epoch is kept: the rise in between
+        was that class being learnt, and the epoch of fewest changes flagged
+        58% of it, the eligible one 5%.
         """
         if self.minimum_epoch is not None:
+            if self._memorised_since_fewest(self.minimum_epoch):
+                return self.fewest_epoch, self.fewest_state
             return self.minimum_epoch, self.minimum_state
         last = self.end_epoch if self.end_epoch is not None else self.tracker.epochs
         lowest = self.tracker.lowest_epoch(self.window)
-        if lowest is not None and not self._rose_from_fewest(lowest):
+        if lowest is not None and not self._memorised_since_fewest(lowest):
             return (last, None) if lowest >= last else (lowest, self._lowest_state)
         if self.fewest_epoch is None or self.fewest_epoch >= last:
             return last, None
         return self.fewest_epoch, self.fewest_state
 
-    def _rose_from_fewest(self, epoch: int) -> bool:
-        """Whether PC at ``epoch`` is above the fewest changes by more than
-        count noise."""
-        if self.fewest_epoch is None:
+    def _memorised_since_fewest(self, epoch: int) -> bool:
+        """Whether the network has memorised between the fewest changes and the
+        later ``epoch``: PC at ``epoch`` is above the fewest by more than count
+        noise, or, where every class was learnt at the fewest (it missed only
+        the accuracy bar, which heavy noise keeps an unmemorised network
+        under), PC rose above the fewest by more than count noise in between.
+
+        A rise in between after an epoch with a class not learnt yet is that
+        class being learnt (clean blobs, above), not memorisation.
+        """
+        if self.fewest_epoch is None or epoch <= self.fewest_epoch:
             return False
         smoothed = smooth_changes(self.tracker.changes, self.window)
-        low, high = smoothed[self.fewest_epoch - 2], smoothed[epoch - 2]
+        low = smoothed[self.fewest_epoch - 2]
+        later = smoothed[self.fewest_epoch - 1 : epoch - 1]
+        high = later.max() if self._fewest_classes_learnt else later[-1]
         return bool(high - low >= rise_tolerance(low, high, self.window))
 
     def release(self) -> None:
