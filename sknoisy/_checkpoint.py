@@ -32,7 +32,7 @@ import torch
 
 from ._distributed import gathered
 
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_FORMAT = 2
 """Bumped when what a checkpoint holds changes; part of the key."""
 
 UNKEYED_PARAMETERS = ("verbose", "checkpoint_dir")

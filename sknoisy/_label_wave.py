@@ -304,7 +304,8 @@ class LabelWavePhase:
     minimum_state : object or None
         ``snapshot()`` of the model at ``minimum_epoch``.
     fewest_epoch : int or None
-        Up to the epoch the minimum is detected, the epoch with the fewest prediction
+        Up to the epoch the minimum is detected (then dropped, unless the
+        phase ends at its minimum), the epoch with the fewest prediction
         changes so far (the later one of a tie) among those after PC's first
         peak (a barely trained network changes few predictions, then many)
         whose online accuracy beats always predicting the most frequent given
@@ -360,6 +361,10 @@ class LabelWavePhase:
                     self._keep_models(epoch, changes)
                 else:
                     self.minimum_state, self._lowest_state = self._lowest_state, None
+                    if not self.end_at_minimum:
+                        # Running on past its minimum (IDO's stage 1), the
+                        # phase ends there whatever follows: no second model.
+                        self.fewest_epoch = self.fewest_state = None
         found = self.end_at_minimum and self.minimum_epoch is not None
         if epoch >= self.length or found:
             self.end_epoch = epoch
@@ -392,7 +397,9 @@ class LabelWavePhase:
         epoch. Otherwise, PC has not risen above its lowest eligible value:
         that epoch, the minimum so far (:func:`lowest_eligible_epoch`;
         ``state`` None if it is the last epoch: the model as it is), unless
-        the network memorised since the fewest changes. Otherwise the epoch
+        its PC is above the fewest changes by more than count noise
+        (:func:`rise_tolerance`) or the network memorised in between.
+        Otherwise the epoch
         with the fewest prediction changes past PC's first peak among those
         that beat a constant predictor (``fewest_epoch``), or the last one if
         PC kept falling.
@@ -420,28 +427,41 @@ class LabelWavePhase:
             return self.minimum_epoch, self.minimum_state
         last = self.end_epoch if self.end_epoch is not None else self.tracker.epochs
         lowest = self.tracker.lowest_epoch(self.window)
-        if lowest is not None and not self._memorised_since_fewest(lowest):
+        memorised = self._rose_from_fewest(lowest) or self._memorised_since_fewest(
+            lowest
+        )
+        if lowest is not None and not memorised:
             return (last, None) if lowest >= last else (lowest, self._lowest_state)
         if self.fewest_epoch is None or self.fewest_epoch >= last:
             return last, None
         return self.fewest_epoch, self.fewest_state
 
-    def _memorised_since_fewest(self, epoch: int) -> bool:
-        """Whether the network has memorised between the fewest changes and the
-        later ``epoch``: PC at ``epoch`` is above the fewest by more than count
-        noise, or, where every class was learnt at the fewest (it missed only
-        the accuracy bar, which heavy noise keeps an unmemorised network
-        under), PC rose above the fewest by more than count noise in between.
+    def _rose_from_fewest(self, epoch: int | None) -> bool:
+        """Whether PC at ``epoch`` is above the fewest changes by more than
+        count noise."""
+        if self.fewest_epoch is None or epoch is None:
+            return False
+        smoothed = smooth_changes(self.tracker.changes, self.window)
+        low, high = smoothed[self.fewest_epoch - 2], smoothed[epoch - 2]
+        return bool(high - low >= rise_tolerance(low, high, self.window))
 
-        A rise in between after an epoch with a class not learnt yet is that
-        class being learnt (clean blobs, above), not memorisation.
+    def _memorised_since_fewest(self, epoch: int | None) -> bool:
+        """Whether the network memorised between the fewest changes and a later
+        ``epoch``: every class was learnt at the fewest (it missed only the
+        accuracy bar, which heavy noise keeps an unmemorised network under),
+        and PC rose above the fewest by more than count noise in between.
+
+        A rise after an epoch with a class not learnt yet is that class being
+        learnt (clean blobs, above), not memorisation. One epoch's rise
+        counts, as for Label Wave's own minimum (:func:`rise_tolerance`).
         """
-        if self.fewest_epoch is None or epoch <= self.fewest_epoch:
+        if not self._fewest_classes_learnt:
+            return False
+        if self.fewest_epoch is None or epoch is None or epoch <= self.fewest_epoch:
             return False
         smoothed = smooth_changes(self.tracker.changes, self.window)
         low = smoothed[self.fewest_epoch - 2]
-        later = smoothed[self.fewest_epoch - 1 : epoch - 1]
-        high = later.max() if self._fewest_classes_learnt else later[-1]
+        high = smoothed[self.fewest_epoch - 1 : epoch - 1].max()
         return bool(high - low >= rise_tolerance(low, high, self.window))
 
     def release(self) -> None:

@@ -343,17 +343,22 @@ def _audit(args) -> int:
 
 def _print_feature_columns(frame, target: str, n_encoded: int) -> None:
     """Say which columns became features, and which were left out and why."""
-    from .datasets import feature_columns
+    from .datasets import _is_numeric, feature_columns
 
     kept, left_out = feature_columns(frame, target)
     names = ", ".join(map(str, kept[:20])) + (
         f", ... ({len(kept) - 20} more)" if len(kept) > 20 else ""
     )
     columns = "column" if len(kept) == 1 else "columns"
+    numeric = [_is_numeric(frame[c]) for c in kept]
+    how = []
+    if any(numeric):
+        how.append("numbers twice, as quantiles and arcsinh-scaled")
+    if not all(numeric):
+        how.append("categories one-hot")
     print(
         f"sknoisy audit: features: {names} ({len(kept)} {columns}; {n_encoded} "
-        "inputs to the network: numbers twice, as quantiles and arcsinh-scaled, "
-        "categories one-hot)",
+        f"inputs to the network: {', '.join(how)})",
         file=sys.stderr,
     )
     for column, reason in left_out.items():

@@ -197,7 +197,7 @@ def test_audit_says_which_columns_became_features(tmp_path, capsys):
     err = capsys.readouterr().err.splitlines()
     assert (
         "sknoisy audit: features: a, b, c (3 columns; 6 inputs to the network: "
-        "numbers twice, as quantiles and arcsinh-scaled, categories one-hot)" in err
+        "numbers twice, as quantiles and arcsinh-scaled)" in err
     )
     assert (
         "sknoisy audit: left out 'Unnamed: 0': an index or identifier (a different "
@@ -460,3 +460,19 @@ def test_warnings_print_as_one_clean_line(tmp_path, capsys):
     # The advice names the option the user sets, not the estimator's parameter.
     assert any("--epochs" in line for line in shown)
     assert not any("max_epochs" in line for line in shown)
+
+
+def test_the_feature_message_names_only_the_encodings_used(capsys):
+    from sknoisy.cli import _print_feature_columns
+
+    frame = pd.DataFrame(
+        {"size": [1.0, 2.0, 3.0], "colour": ["r", "g", "r"], "label": [0, 1, 0]}
+    )
+    _print_feature_columns(frame, "label", 4)
+    assert "numbers twice, as quantiles and arcsinh-scaled, categories one-hot)" in (
+        capsys.readouterr().err
+    )
+    _print_feature_columns(frame[["colour", "label"]], "label", 2)
+    assert "(1 column; 2 inputs to the network: categories one-hot)" in (
+        capsys.readouterr().err
+    )

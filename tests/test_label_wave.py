@@ -196,6 +196,11 @@ def test_without_a_minimum_open_gates_keep_the_lowest_eligible_epoch():
     # Gates never open: the epoch of fewest changes.
     phase, _ = phase_run(changes, fitted=[False] * 14, length=15)
     assert phase.base() == (5, 5)
+    # An eligible epoch before the fewest changes, with more changes: the
+    # network changed fewer predictions later, so not that epoch.
+    phase, _ = phase_run([300, 100, 50, 20, 10], fitted=[0, 0, 1, 0, 0], length=6)
+    assert phase.tracker.lowest_epoch() == 4 and phase.fewest_epoch == 6
+    assert phase.base() == (6, None)
 
 
 def test_gates_opening_after_a_rise_from_the_fewest_changes_keep_those():
@@ -228,15 +233,38 @@ def test_a_minimum_found_after_memorising_gives_way_to_the_fewest_changes():
     # epoch 4's 0.83.
     changes = [483, 320, 208, 242, 300, 367, 330, 210, 252, 316]
     fitted = [False] * 6 + [True] * 4
-    phase, _ = phase_run(changes, fitted=fitted, classes_learnt=[True] * 10, length=12)
+    phase, _ = phase_run(
+        changes,
+        fitted=fitted,
+        classes_learnt=[True] * 10,
+        length=12,
+        end_at_minimum=True,
+    )
     assert phase.minimum_epoch == 9
     assert phase.base() == (4, 4)
     # A class not learnt at epoch 4: the rise was its learning; the minimum.
-    phase, _ = phase_run(changes, fitted=fitted, length=12)
+    phase, _ = phase_run(changes, fitted=fitted, length=12, end_at_minimum=True)
     assert phase.minimum_epoch == 9 and phase.base() == (9, 9)
+    # A phase that runs on past its minimum (IDO's stage 1) keeps no second
+    # model once the minimum is found.
+    phase, _ = phase_run(
+        changes,
+        fitted=fitted,
+        classes_learnt=[True] * 10,
+        length=12,
+        end_at_minimum=False,
+    )
+    assert phase.minimum_epoch == 9 and phase.fewest_state is None
+    assert phase.base() == (9, 9)
     # No rise past count noise between them: the minimum.
     changes = [483, 320, 208, 230, 220, 225, 215, 206, 252, 316]
-    phase, _ = phase_run(changes, fitted=fitted, classes_learnt=[True] * 10, length=12)
+    phase, _ = phase_run(
+        changes,
+        fitted=fitted,
+        classes_learnt=[True] * 10,
+        length=12,
+        end_at_minimum=True,
+    )
     assert phase.base() == (phase.minimum_epoch, phase.minimum_epoch)
 
 

@@ -63,8 +63,9 @@ class ALRClassifier(NoisyLabelClassifier):
         opened, from the warm-up epoch with the fewest changes (its model
         restored, the optimizer fresh; the history's ``warmup_base_epoch``),
         not from a warm-up that memorised the noise. So does a minimum found
-        after the changes rose past count noise from their fewest, at an
-        epoch where every class was learnt: the network memorised in between.
+        after the changes rose past count noise from their fewest, where every
+        class was learnt at that epoch of fewest changes: the network memorised
+        in between.
     momentum : float, default=0.9
         Weight of the old soft label in each update, in [0, 1).
     entropy_weight : float, default=1.0
