@@ -463,6 +463,8 @@ def test_warnings_print_as_one_clean_line(tmp_path, capsys):
 
 
 def test_the_feature_message_names_only_the_encodings_used(capsys):
+    import pandas as pd
+
     from sknoisy.cli import _print_feature_columns
 
     frame = pd.DataFrame(
