@@ -230,7 +230,7 @@ def table_encoder(frame, target: str):
 
     Each numeric column is median-imputed and encoded twice: as the quantiles
     of a standard normal distribution (scikit-learn's ``QuantileTransformer``)
-    and as ``arcsinh((x - median) / scale)`` (:class:`_ArcsinhScaler`); every
+    and as ``arcsinh((x - median) / scale)`` (``_ArcsinhScaler``); every
     other column (strings, categories, booleans) is most-frequent-imputed and
     one-hot encoded (categories unseen in the fit encode as all zeros). Fit the
     encoder on training rows only where some rows are held out.
