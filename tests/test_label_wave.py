@@ -231,40 +231,32 @@ def test_a_minimum_found_after_memorising_gives_way_to_the_fewest_changes():
     # memorises, the gates open, and a Label Wave minimum (210 at epoch 9
     # here, found by the rise to 316); that model's test accuracy was 0.64,
     # epoch 4's 0.83.
-    changes = [483, 320, 208, 242, 300, 367, 330, 210, 252, 316]
     fitted = [False] * 6 + [True] * 4
-    phase, _ = phase_run(
-        changes,
-        fitted=fitted,
-        classes_learnt=[True] * 10,
-        length=12,
-        end_at_minimum=True,
-    )
+
+    def run(changes, learnt=True, end_at_minimum=True):
+        phase, _ = phase_run(
+            changes,
+            fitted=fitted,
+            classes_learnt=[learnt] * 10,
+            length=12,
+            end_at_minimum=end_at_minimum,
+        )
+        return phase
+
+    changes = [483, 320, 208, 242, 300, 367, 330, 210, 252, 316]
+    phase = run(changes)
     assert phase.minimum_epoch == 9
     assert phase.base() == (4, 4)
     # A class not learnt at epoch 4: the rise was its learning; the minimum.
-    phase, _ = phase_run(changes, fitted=fitted, length=12, end_at_minimum=True)
+    phase = run(changes, learnt=False)
     assert phase.minimum_epoch == 9 and phase.base() == (9, 9)
     # A phase that runs on past its minimum (IDO's stage 1) keeps no second
     # model once the minimum is found.
-    phase, _ = phase_run(
-        changes,
-        fitted=fitted,
-        classes_learnt=[True] * 10,
-        length=12,
-        end_at_minimum=False,
-    )
+    phase = run(changes, end_at_minimum=False)
     assert phase.minimum_epoch == 9 and phase.fewest_state is None
     assert phase.base() == (9, 9)
     # No rise past count noise between them: the minimum.
-    changes = [483, 320, 208, 230, 220, 225, 215, 206, 252, 316]
-    phase, _ = phase_run(
-        changes,
-        fitted=fitted,
-        classes_learnt=[True] * 10,
-        length=12,
-        end_at_minimum=True,
-    )
+    phase = run([483, 320, 208, 230, 220, 225, 215, 206, 252, 316])
     assert phase.base() == (phase.minimum_epoch, phase.minimum_epoch)
 
 
