@@ -235,20 +235,17 @@ class PredictionChangeTracker:
             class_hits = np.asarray(figures[1 : 1 + self.n_classes])
             class_seen = np.asarray(figures[1 + self.n_classes :])
             accuracy = class_hits.sum() / max(class_seen.sum(), 1)
-            self.fitted.append(self._fits(accuracy, class_hits, class_seen))
-            self.classes_learnt.append(
-                self._classes_learnt(accuracy, class_hits, class_seen)
-            )
+            learnt = self._classes_learnt(accuracy, class_hits, class_seen)
+            self.classes_learnt.append(learnt)
+            self.fitted.append(self._fits(accuracy, learnt))
             self.beats_constant.append(bool(accuracy > self.constant))
         self.previous.copy_(self.current)
         return change
 
-    def _fits(self, accuracy, class_hits: np.ndarray, class_seen: np.ndarray) -> bool:
+    def _fits(self, accuracy, classes_learnt: bool) -> bool:
         """Whether an epoch's online predictions fit the given labels: overall
-        accuracy at the bar, and no class far behind (``LAGGING_CLASS_FRACTION``)."""
-        if accuracy < self.bar:
-            return False
-        return self._classes_learnt(accuracy, class_hits, class_seen)
+        accuracy at the bar, and no class far behind (``classes_learnt``)."""
+        return bool(accuracy >= self.bar and classes_learnt)
 
     def _classes_learnt(self, accuracy, class_hits, class_seen) -> bool:
         """Whether no class's online recall lags far behind the accuracy
@@ -399,10 +396,9 @@ class LabelWavePhase:
         ``state`` None if it is the last epoch: the model as it is), unless
         its PC is above the fewest changes by more than count noise
         (:func:`rise_tolerance`) or the network memorised in between.
-        Otherwise the epoch
-        with the fewest prediction changes past PC's first peak among those
-        that beat a constant predictor (``fewest_epoch``), or the last one if
-        PC kept falling.
+        Otherwise the epoch with the fewest prediction changes past PC's first
+        peak among those that beat a constant predictor (``fewest_epoch``), or
+        the last one if PC kept falling.
 
         Where the gates open late, after PC has risen from its fewest changes
         (memorisation under heavy noise: on two classes with 40% symmetric
