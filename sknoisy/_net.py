@@ -29,6 +29,7 @@ after every training epoch.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -403,6 +404,33 @@ class IndexedNet(NeuralNetClassifier):
         """
         logits = self.infer(x, **fit_params)
         return self.get_loss(logits, y, training=True), logits
+
+    def anneal_lr(self, start_epoch: int) -> float:
+        """Set this epoch's learning rate on a cosine from ``lr`` down to 0.
+
+        The methods' second phases (IDO's stage 2, ALR's refinement) anneal
+        the rate over the epochs left after ``start_epoch``: the first epoch
+        after it trains at ``lr``, and the rate would reach 0 after
+        ``max_epochs``. Computed from the history's length, so a resumed fit
+        continues the same curve. Call it from ``on_epoch_begin``.
+
+        Parameters
+        ----------
+        start_epoch : int
+            The last epoch before the annealed phase (1-based, as skorch
+            counts epochs; 0 anneals from the first epoch).
+
+        Returns
+        -------
+        float
+            The rate set on every parameter group.
+        """
+        step = len(self.history) - start_epoch - 1
+        total = max(self.max_epochs - start_epoch, 1)
+        lr = 0.5 * self.lr * (1 + math.cos(math.pi * step / total))
+        for group in self.optimizer_.param_groups:
+            group["lr"] = lr
+        return lr
 
     # -- per-sample state -------------------------------------------------------
     def epoch_state(self) -> list[torch.Tensor]:

@@ -1,10 +1,12 @@
 """ALRClassifier against its definitions (methods.md §2)."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
 from scipy.special import softmax
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, LRScheduler
 
 from sknoisy import ALRClassifier
 from sknoisy._label_wave import first_local_minimum
@@ -158,6 +160,7 @@ def test_state_is_reallocated_on_every_fit(small_data):
         ({"warmup_epochs": "late"}, "warmup_epochs"),
         ({"entropy_weight": -1}, "entropy_weight"),
         ({"entropy_gating": "max"}, "entropy_gating"),
+        ({"lr_schedule": "onecycle"}, "lr_schedule"),
     ],
 )
 def test_invalid_method_parameters(params, match, small_data):
@@ -173,6 +176,40 @@ def test_warmup_epochs_are_reported_as_run(warmup, expected, small_data):
     assert clf.warmup_epochs_ == expected
     refining = clf.net_.history[:, "refining"]
     assert refining == [epoch > expected for epoch in range(1, 5)]
+
+
+def cosine_from(lr, start, max_epochs):
+    """The rate of each epoch after ``start`` on a cosine from ``lr`` to 0."""
+    total = max_epochs - start
+    return [0.5 * lr * (1 + math.cos(math.pi * t / total)) for t in range(total)]
+
+
+@pytest.mark.parametrize("warmup", [0, 2, "auto"])
+def test_the_refinement_anneals_the_learning_rate(warmup, small_data):
+    X, y = small_data
+    run = {**FAST, "max_epochs": 8, "lr": 2e-3, "random_state": 0}
+    clf = ALRClassifier(**run, warmup_epochs=warmup).fit(X, y)
+    lrs, start = clf.net_.history[:, "lr"], clf.warmup_epochs_
+    assert 0 <= start < 8, "the refinement ran"
+    assert lrs[:start] == [2e-3] * start, "the warm-up trains at lr"
+    np.testing.assert_allclose(lrs[start:], cosine_from(2e-3, start, 8))
+
+
+def test_a_constant_schedule_trains_at_lr_throughout(small_data):
+    X, y = small_data
+    clf = ALRClassifier(**FAST, warmup_epochs=1, lr_schedule="constant").fit(X, y)
+    assert clf.net_.history[:, "lr"] == [1e-3] * 4
+
+
+def test_the_cosine_schedule_refuses_a_users_scheduler(small_data):
+    X, y = small_data
+    scheduler = LRScheduler(policy="StepLR", step_size=2)
+    clf = ALRClassifier(**FAST, callbacks=[("decay", scheduler)])
+    with pytest.raises(ValueError, match="lr_schedule='constant'"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "net_"), "refused before training"
+    clf.set_params(lr_schedule="constant").fit(X, y)
+    assert clf.net_.history[-1, "lr"] < 1e-3, "the user's scheduler sets the rate"
 
 
 class _States(Callback):

@@ -139,7 +139,7 @@ def test_a_learning_rate_schedule_resumes_on_the_optimizer_that_trains(
     # restored that way would step a copy, and the rates would stop falling.
     X, y = noisy_data
     schedule = LRScheduler(policy="StepLR", step_size=2, gamma=0.5)
-    params = settings(ALRClassifier, callbacks=[schedule])
+    params = settings(ALRClassifier, callbacks=[schedule], lr_schedule="constant")
     expected = fitted_outputs(ALRClassifier(**params).fit(X, y), X)
     clf = ALRClassifier(**params, checkpoint_dir=tmp_path)
     assert interrupt_and_resume(clf, X, y, monkeypatch, stop_after=5) == 4

@@ -16,6 +16,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
+from skorch.callbacks import LRScheduler
 
 from .._base import NoisyLabelClassifier
 from .._docstrings import substitute_docstring
@@ -43,7 +44,8 @@ class ALRClassifier(NoisyLabelClassifier):
 
     The paper gives the two mechanisms, no code and no schedule; the defaults
     below (``entropy_weight=1.0``, ``momentum=0.9``, confidence gating, the Label
-    Wave warm-up) were chosen by measurement, recorded in ``docs/methods.md``.
+    Wave warm-up, the cosine learning rate of the refinement) were chosen by
+    measurement, recorded in ``docs/methods.md``.
 
     Parameters
     ----------
@@ -74,6 +76,15 @@ class ALRClassifier(NoisyLabelClassifier):
         Per-sample weight of the entropy term.
     label_wave_window : int, default=1
         Moving average of the prediction changes for ``warmup_epochs="auto"``.
+    lr_schedule : {"cosine", "constant"}, default="cosine"
+        The learning rate during refinement. ``"cosine"`` anneals it from ``lr``
+        to 0 over the refinement epochs, as :class:`WrongEventClassifier`'s
+        stage 2 does; ``"constant"`` keeps ``lr``, and leaves the rate to an
+        ``LRScheduler`` in ``callbacks`` (``"cosine"`` refuses one, since it
+        sets the rate itself). The warm-up always trains at ``lr``: Label Wave
+        reads its prediction changes. The paper gives no schedule; on CIFAR-10N
+        the cosine raised the test accuracy by 4-6 points, and it changed the
+        tables of the benchmark suite within seed noise (``docs/methods.md``).
     %(relabel_parameter)s
     %(net_params_parameter)s
 
@@ -137,6 +148,7 @@ class ALRClassifier(NoisyLabelClassifier):
         "entropy_weight": [Interval(Real, 0, None, closed="left")],
         "entropy_gating": [StrOptions({"confidence", "uniform"})],
         "label_wave_window": [Interval(Integral, 1, None, closed="left")],
+        "lr_schedule": [StrOptions({"cosine", "constant"})],
         "relabel": [StrOptions({"odds", "always"})],
     }
 
@@ -167,6 +179,7 @@ class ALRClassifier(NoisyLabelClassifier):
         entropy_weight=1.0,
         entropy_gating="confidence",
         label_wave_window=1,
+        lr_schedule="cosine",
         relabel="odds",
         **net_params,
     ):
@@ -195,6 +208,7 @@ class ALRClassifier(NoisyLabelClassifier):
         self.entropy_weight = entropy_weight
         self.entropy_gating = entropy_gating
         self.label_wave_window = label_wave_window
+        self.lr_schedule = lr_schedule
         self.relabel = relabel
 
     def _method_net_params(self) -> dict:
@@ -205,7 +219,22 @@ class ALRClassifier(NoisyLabelClassifier):
             "entropy_weight": self.entropy_weight,
             "entropy_gating": self.entropy_gating,
             "label_wave_window": self.label_wave_window,
+            "lr_schedule": self.lr_schedule,
         }
+
+    def _check_training_setup(self, data, y_encoded) -> None:
+        super()._check_training_setup(data, y_encoded)
+        if self.lr_schedule != "cosine":
+            return
+        for item in self.callbacks or []:
+            callback = item[1] if isinstance(item, tuple) else item
+            if isinstance(callback, LRScheduler):
+                raise ValueError(
+                    "callbacks include an LRScheduler, but lr_schedule='cosine' "
+                    "sets the learning rate of every refinement epoch itself. "
+                    "Pass lr_schedule='constant' to schedule the rate with your "
+                    "LRScheduler, or leave the scheduler out."
+                )
 
     def _refinement_epochs_needed(self) -> int:
         """Refinement epochs a soft label needs to leave its given class.

@@ -36,6 +36,9 @@ class ALRNet(IndexedNet):
         Per-sample weight of the entropy term: ``max_c S_ic`` or 1.
     label_wave_window : int
         Moving-average window of the prediction changes (``"auto"`` warm-up).
+    lr_schedule : {"cosine", "constant"}
+        The learning rate during refinement: a cosine from ``lr`` to 0 over the
+        refinement epochs (:meth:`IndexedNet.anneal_lr`), or ``lr`` throughout.
     """
 
     print_log_hidden = (
@@ -53,6 +56,7 @@ class ALRNet(IndexedNet):
         entropy_weight,
         entropy_gating,
         label_wave_window,
+        lr_schedule,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
@@ -62,6 +66,7 @@ class ALRNet(IndexedNet):
         self.entropy_weight = entropy_weight
         self.entropy_gating = entropy_gating
         self.label_wave_window = label_wave_window
+        self.lr_schedule = lr_schedule
 
     def sample_state(self, targets, dataset):
         auto = self.warmup_epochs == "auto"
@@ -113,6 +118,12 @@ class ALRNet(IndexedNet):
             self.initialize_optimizer()
             self.history.record("warmup_base_epoch", epoch)
         phase.release()
+
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        super().on_epoch_begin(net, dataset_train, dataset_valid, **kwargs)
+        if self.refining and self.lr_schedule == "cosine":
+            self.anneal_lr(self.warmup_.end_epoch)
+        self.history.record("lr", self.optimizer_.param_groups[0]["lr"])
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         super().on_epoch_end(net, dataset_train, dataset_valid, **kwargs)

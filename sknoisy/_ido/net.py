@@ -21,7 +21,6 @@ mixture is refitted after every epoch.
 
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
@@ -326,12 +325,7 @@ class WrongEventNet(IndexedNet):
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         super().on_epoch_begin(net, dataset_train, dataset_valid, **kwargs)
         if self.stage_ == 2:
-            # Cosine annealing over stage 2, from lr down to 0.
-            step = len(self.history) - self.stage1_epochs - 1
-            total = max(self.max_epochs - self.stage1_epochs, 1)
-            lr = 0.5 * self.lr * (1 + math.cos(math.pi * step / total))
-            for group in self.optimizer_.param_groups:
-                group["lr"] = lr
+            self.anneal_lr(self.stage1_epochs)
         self.history.record("stage", self.stage_)
         self.history.record("lr", self.optimizer_.param_groups[0]["lr"])
 
