@@ -748,6 +748,21 @@ def _storable(extra: dict) -> dict:
     return {k: v for k, v in extra.items() if np.isscalar(v) or isinstance(v, list)}
 
 
+def _key_text(value) -> str:
+    """How a result's key writes a value JSON cannot.
+
+    An object with ``get_params`` (a skorch callback, a scikit-learn estimator)
+    by its class and parameters: its default ``str`` holds a memory address,
+    which would give the same settings another key in every run, and a rerun
+    would train them again. Anything else by ``str``.
+    """
+    get_params = getattr(value, "get_params", None)
+    if isinstance(value, type) or not callable(get_params):
+        return str(value)
+    params = json.dumps(get_params(deep=False), sort_keys=True, default=_key_text)
+    return f"{type(value).__module__}.{type(value).__qualname__}({params})"
+
+
 class ResultStore:
     """Finished benchmark results in a JSON-lines file, keyed by their parameters.
 
@@ -773,14 +788,16 @@ class ResultStore:
         Parameters
         ----------
         context : dict
-            The parameters, JSON-serialisable (others are written by ``str``).
+            The parameters, JSON-serialisable; others are written by
+            :func:`_key_text` (an object with ``get_params``, such as a skorch
+            callback in ``method_params``, by its class and parameters).
 
         Returns
         -------
         str
             A 20-digit hexadecimal key.
         """
-        text = json.dumps(context, sort_keys=True, default=str)
+        text = json.dumps(context, sort_keys=True, default=_key_text)
         return hashlib.sha256(text.encode()).hexdigest()[:20]
 
     def get(self, context: dict) -> MethodResult | None:
@@ -817,7 +834,7 @@ class ResultStore:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         line = json.dumps(
-            {"key": key, "context": context, "result": record}, default=str
+            {"key": key, "context": context, "result": record}, default=_key_text
         )
         with open(self.path, "a") as handle:
             handle.write(line + "\n")

@@ -162,6 +162,24 @@ def test_a_rerun_takes_finished_results_from_the_file(tmp_path):
     assert sum("training" in line for line in lines) == 2, "another key: retrained"
 
 
+def test_a_callback_in_method_params_is_keyed_by_its_parameters():
+    from skorch.callbacks import LRScheduler
+
+    from sknoisy.benchmark import ResultStore
+
+    def context(**schedule):
+        callback = LRScheduler(policy="StepLR", **schedule)
+        return {"method_params": {"plain": {"callbacks": [callback]}}}
+
+    # Not by its default str, whose memory address differs in every run.
+    assert ResultStore.key(context(step_size=2)) == ResultStore.key(
+        context(step_size=2)
+    )
+    assert ResultStore.key(context(step_size=2)) != ResultStore.key(
+        context(step_size=3)
+    )
+
+
 def test_results_of_other_code_are_not_reused(tmp_path, monkeypatch):
     import sknoisy.benchmark as benchmark
 
