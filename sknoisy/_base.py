@@ -41,7 +41,7 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, LRScheduler
 from torch.utils.data import DataLoader
 
 from ._checkpoint import FitCheckpoint, restore_random_state
@@ -300,10 +300,25 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         targets["iterator_train__"] = targets["iterator_valid__"] = DataLoader
         _check_prefixed_names(self._net_params(), targets)
 
+    _annealed_phase: str | None = None
+    """The phase whose learning rate ``lr_schedule="cosine"`` sets (a method's
+    second: ``"stage-2"``, ``"refinement"``); None where there is none."""
+
     def _check_training_setup(self, data, y_encoded) -> None:
         """Refuse, before training, the skorch settings that cannot work here."""
         for item in self.callbacks or []:
             callback = item[1] if isinstance(item, tuple) else item
+            if (
+                self._annealed_phase is not None
+                and self.lr_schedule == "cosine"
+                and isinstance(callback, LRScheduler)
+            ):
+                raise ValueError(
+                    "callbacks include an LRScheduler, but lr_schedule='cosine' "
+                    f"sets the learning rate of every {self._annealed_phase} "
+                    "epoch itself. Pass lr_schedule='constant' to schedule the "
+                    "rate with your LRScheduler, or leave the scheduler out."
+                )
             monitor = getattr(callback, "monitor", None)
             if (
                 self.train_split is None

@@ -405,6 +405,16 @@ class IndexedNet(NeuralNetClassifier):
         logits = self.infer(x, **fit_params)
         return self.get_loss(logits, y, training=True), logits
 
+    def restart_optimizer(self) -> None:
+        """Start the optimizer afresh for a new phase, in place.
+
+        Its state (Adam's moments, SGD's momentum buffers) is dropped, as a new
+        optimizer's would be; the object stays, so a callback bound to it (a
+        user's ``LRScheduler``) goes on scheduling the optimizer that trains,
+        and the rate stays where the schedule put it.
+        """
+        self.optimizer_.state.clear()
+
     def anneal_lr(self, start_epoch: int) -> float:
         """Set this epoch's learning rate on a cosine from ``lr`` down to 0.
 

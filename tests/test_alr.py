@@ -205,7 +205,7 @@ def test_the_cosine_schedule_refuses_a_users_scheduler(small_data):
     X, y = small_data
     scheduler = LRScheduler(policy="StepLR", step_size=2)
     clf = ALRClassifier(**FAST, callbacks=[("decay", scheduler)])
-    with pytest.raises(ValueError, match="lr_schedule='constant'"):
+    with pytest.raises(ValueError, match="every refinement epoch itself"):
         clf.fit(X, y)
     assert not hasattr(clf, "net_"), "refused before training"
     clf.set_params(lr_schedule="constant").fit(X, y)
@@ -217,9 +217,11 @@ class _States(Callback):
 
     def on_train_begin(self, net, **kwargs):
         self.states = []
+        self.optimizers = set()
 
     def on_epoch_end(self, net, **kwargs):
         self.states.append({k: v.clone() for k, v in net.module_.state_dict().items()})
+        self.optimizers.add(id(net.optimizer_))
 
 
 def test_a_capped_warmup_without_a_minimum_restarts_from_its_fewest_changes(
@@ -252,6 +254,7 @@ def test_a_capped_warmup_without_a_minimum_restarts_from_its_fewest_changes(
     for name, value in states.states[base - 1].items():
         torch.testing.assert_close(restored[name], value)
     assert "warmup_base_epoch" not in history[-1]
+    assert states.optimizers == {id(clf.net_.optimizer_)}, "restarted in place"
 
 
 def test_the_relabel_rate_is_the_lower_of_the_share_and_the_likelihood():

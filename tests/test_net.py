@@ -96,3 +96,13 @@ def test_the_verbose_table_keeps_its_columns_and_stays_short(Estimator, capsys):
     # every row has a value under every column (booleans print blank when False)
     widths = [len(row.split()) for row in rows]
     assert max(widths) <= len(header) and min(widths) >= len(header) - 1
+
+
+def test_restarting_the_optimizer_drops_its_state_in_place(small_data):
+    X, y = small_data
+    net = CrossEntropyClassifier(**FAST, lr=2e-3, random_state=0).fit(X, y).net_
+    optimizer = net.optimizer_
+    assert optimizer.state, "Adam's moments after training"
+    net.restart_optimizer()
+    assert net.optimizer_ is optimizer and not optimizer.state
+    assert [group["lr"] for group in optimizer.param_groups] == [2e-3]

@@ -8,7 +8,7 @@ import pytest
 import torch
 from sklearn.base import clone
 from sklearn.datasets import make_blobs
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, LRScheduler
 
 from sknoisy import WrongEventClassifier
 from sknoisy._ido.classifier import resolve_stage1_epochs
@@ -56,6 +56,30 @@ def test_stage_schedule_and_history(digits):
     lrs = history[4:, "lr"]
     expected = [0.5 * 1e-3 * (1 + math.cos(math.pi * t / 4)) for t in range(4)]
     np.testing.assert_allclose(lrs, expected)
+
+
+def stage_schedule_fit(digits, **params):
+    X, y = digits
+    y_noisy, _ = symmetric_noise(y, 0.4, random_state=0)
+    run = {"max_epochs": 6, "stage1_epochs": 3, "random_state": 0}
+    return WrongEventClassifier(**run, **params).fit(X[:400], y_noisy[:400])
+
+
+def test_a_constant_schedule_leaves_stage_2_at_lr(digits):
+    clf = stage_schedule_fit(digits, lr_schedule="constant")
+    assert clf.net_.history[:, "lr"] == [1e-3] * 6
+
+
+def test_a_users_scheduler_goes_on_through_stage_2(digits):
+    # Stage 2 restarts the optimizer in place: the scheduler bound to it at the
+    # start still sets the rate (it used to step a discarded optimizer).
+    halving = LRScheduler(policy="StepLR", step_size=1, gamma=0.5)
+    clf = stage_schedule_fit(digits, lr_schedule="constant", callbacks=[halving])
+    np.testing.assert_allclose(
+        clf.net_.history[:, "lr"], [1e-3 * 0.5**epoch for epoch in range(6)]
+    )
+    with pytest.raises(ValueError, match="every stage-2 epoch itself"):
+        stage_schedule_fit(digits, callbacks=[halving])
 
 
 class RecordStateAtEpochBegin(Callback):

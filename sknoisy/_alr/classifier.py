@@ -16,7 +16,6 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
-from skorch.callbacks import LRScheduler
 
 from .._base import NoisyLabelClassifier
 from .._docstrings import substitute_docstring
@@ -153,6 +152,7 @@ class ALRClassifier(NoisyLabelClassifier):
     }
 
     _net_class = ALRNet
+    _annealed_phase = "refinement"
 
     def __init__(
         self,
@@ -221,20 +221,6 @@ class ALRClassifier(NoisyLabelClassifier):
             "label_wave_window": self.label_wave_window,
             "lr_schedule": self.lr_schedule,
         }
-
-    def _check_training_setup(self, data, y_encoded) -> None:
-        super()._check_training_setup(data, y_encoded)
-        if self.lr_schedule != "cosine":
-            return
-        for item in self.callbacks or []:
-            callback = item[1] if isinstance(item, tuple) else item
-            if isinstance(callback, LRScheduler):
-                raise ValueError(
-                    "callbacks include an LRScheduler, but lr_schedule='cosine' "
-                    "sets the learning rate of every refinement epoch itself. "
-                    "Pass lr_schedule='constant' to schedule the rate with your "
-                    "LRScheduler, or leave the scheduler out."
-                )
 
     def _refinement_epochs_needed(self) -> int:
         """Refinement epochs a soft label needs to leave its given class.

@@ -115,7 +115,7 @@ class ALRNet(IndexedNet):
         epoch, state = phase.base()
         if state is not None and epoch < phase.end_epoch:
             self.module_.load_state_dict(state)
-            self.initialize_optimizer()
+            self.restart_optimizer()
             self.history.record("warmup_base_epoch", epoch)
         phase.release()
 

@@ -111,6 +111,12 @@ class WrongEventClassifier(NoisyLabelClassifier):
         local minimum; 1, no smoothing, is IDO's.
     entropy_term : {"per_sample", "official"}, default="per_sample"
         ``"official"`` reproduces the official code's batch-broadcast entropy term.
+    lr_schedule : {"cosine", "constant"}, default="cosine"
+        The learning rate in stage 2. ``"cosine"`` anneals it from ``lr`` to 0
+        over the stage-2 epochs, as the official code does (it stops at 1e-4);
+        ``"constant"`` leaves it where stage 1 left it: at ``lr``, or where an
+        ``LRScheduler`` in ``callbacks`` puts it (``"cosine"`` refuses one,
+        since it sets the rate itself). Stage 1 trains at ``lr``.
     %(relabel_parameter)s
     %(net_params_parameter)s
 
@@ -193,10 +199,12 @@ class WrongEventClassifier(NoisyLabelClassifier):
         "mixture_refit_iter": [Interval(Integral, 1, None, closed="left")],
         "label_wave_window": [Interval(Integral, 1, None, closed="left")],
         "entropy_term": [StrOptions({"per_sample", "official"})],
+        "lr_schedule": [StrOptions({"cosine", "constant"})],
         "relabel": [StrOptions({"odds", "always"})],
     }
 
     _net_class = WrongEventNet
+    _annealed_phase = "stage-2"
 
     def __init__(
         self,
@@ -225,6 +233,7 @@ class WrongEventClassifier(NoisyLabelClassifier):
         mixture_refit_iter=1,
         label_wave_window=1,
         entropy_term="per_sample",
+        lr_schedule="cosine",
         relabel="odds",
         **net_params,
     ):
@@ -255,6 +264,7 @@ class WrongEventClassifier(NoisyLabelClassifier):
         self.mixture_refit_iter = mixture_refit_iter
         self.label_wave_window = label_wave_window
         self.entropy_term = entropy_term
+        self.lr_schedule = lr_schedule
         self.relabel = relabel
 
     def _method_net_params(self) -> dict:
@@ -266,6 +276,7 @@ class WrongEventClassifier(NoisyLabelClassifier):
             "mixture_refit_iter": self.mixture_refit_iter,
             "label_wave_window": self.label_wave_window,
             "entropy_term": self.entropy_term,
+            "lr_schedule": self.lr_schedule,
         }
 
     def _default_views(self):

@@ -15,7 +15,7 @@
 
 Per epoch: stage 1 records prediction changes and keeps the model of their first
 local minimum; at its end the base model is restored, the mixture fitted and the
-optimizer re-created; in stage 2 the learning rate follows a cosine and the
+optimizer restarted; in stage 2 the learning rate follows a cosine and the
 mixture is refitted after every epoch.
 """
 
@@ -96,6 +96,9 @@ class WrongEventNet(IndexedNet):
         Moving-average window of the prediction changes.
     entropy_term : {"per_sample", "official"}
         How the entropy term is reduced (see :func:`sknoisy.losses.ido_loss`).
+    lr_schedule : {"cosine", "constant"}
+        The learning rate in stage 2: a cosine from ``lr`` to 0 over its epochs
+        (:meth:`IndexedNet.anneal_lr`), or left as stage 1 left it.
     """
 
     print_log_hidden = (
@@ -115,6 +118,7 @@ class WrongEventNet(IndexedNet):
         mixture_refit_iter,
         label_wave_window,
         entropy_term,
+        lr_schedule,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
@@ -125,6 +129,7 @@ class WrongEventNet(IndexedNet):
         self.mixture_refit_iter = mixture_refit_iter
         self.label_wave_window = label_wave_window
         self.entropy_term = entropy_term
+        self.lr_schedule = lr_schedule
 
     # -- per-sample state ------------------------------------------------------
     def sample_state(self, targets, dataset):
@@ -324,7 +329,7 @@ class WrongEventNet(IndexedNet):
     # -- epochs -----------------------------------------------------------------
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         super().on_epoch_begin(net, dataset_train, dataset_valid, **kwargs)
-        if self.stage_ == 2:
+        if self.stage_ == 2 and self.lr_schedule == "cosine":
             self.anneal_lr(self.stage1_epochs)
         self.history.record("stage", self.stage_)
         self.history.record("lr", self.optimizer_.param_groups[0]["lr"])
@@ -362,7 +367,7 @@ class WrongEventNet(IndexedNet):
         phase.release()
         self.history.record("base_epoch", self.base_epoch_)
         self._fit_mixture(self.mixture_iter)
-        self.initialize_optimizer()
+        self.restart_optimizer()
         self.stage_ = 2
 
     def _fit_mixture(self, n_iter: int) -> None:
