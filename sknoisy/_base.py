@@ -187,7 +187,27 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         _check_batch_sizes(self._net_params())
         _check_hidden_layer_sizes(self.hidden_layer_sizes)
         _check_callbacks(self.callbacks)
+        self._check_own_lr_schedule()
         check_device(self.device)
+
+    _annealed_phase: str | None = None
+    """The phase whose learning rate ``lr_schedule="cosine"`` sets (a method's
+    second: ``"stage-2"``, ``"refinement"``); None where there is none."""
+
+    def _check_own_lr_schedule(self) -> None:
+        """Refuse an ``LRScheduler`` in ``callbacks`` where the method sets the
+        learning rate itself (``lr_schedule="cosine"``)."""
+        if getattr(self, "lr_schedule", None) != "cosine" or not self._annealed_phase:
+            return
+        for item in self.callbacks or []:
+            callback = item[1] if isinstance(item, tuple) else item
+            if isinstance(callback, LRScheduler):
+                raise ValueError(
+                    "callbacks include an LRScheduler, but lr_schedule='cosine' "
+                    f"sets the learning rate of every {self._annealed_phase} "
+                    "epoch itself. Pass lr_schedule='constant' to schedule the "
+                    "rate with your LRScheduler, or leave the scheduler out."
+                )
 
     def _thread_count(self) -> int | None:
         """torch's threads for ``fit`` and ``predict`` (see ``n_threads``)."""
@@ -300,25 +320,10 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         targets["iterator_train__"] = targets["iterator_valid__"] = DataLoader
         _check_prefixed_names(self._net_params(), targets)
 
-    _annealed_phase: str | None = None
-    """The phase whose learning rate ``lr_schedule="cosine"`` sets (a method's
-    second: ``"stage-2"``, ``"refinement"``); None where there is none."""
-
     def _check_training_setup(self, data, y_encoded) -> None:
         """Refuse, before training, the skorch settings that cannot work here."""
         for item in self.callbacks or []:
             callback = item[1] if isinstance(item, tuple) else item
-            if (
-                self._annealed_phase is not None
-                and self.lr_schedule == "cosine"
-                and isinstance(callback, LRScheduler)
-            ):
-                raise ValueError(
-                    "callbacks include an LRScheduler, but lr_schedule='cosine' "
-                    f"sets the learning rate of every {self._annealed_phase} "
-                    "epoch itself. Pass lr_schedule='constant' to schedule the "
-                    "rate with your LRScheduler, or leave the scheduler out."
-                )
             monitor = getattr(callback, "monitor", None)
             if (
                 self.train_split is None

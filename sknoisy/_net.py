@@ -408,39 +408,45 @@ class IndexedNet(NeuralNetClassifier):
     def restart_optimizer(self) -> None:
         """Start the optimizer afresh for a new phase, in place.
 
-        Its state (Adam's moments, SGD's momentum buffers) is dropped, as a new
-        optimizer's would be; the object stays, so a callback bound to it (a
-        user's ``LRScheduler``) goes on scheduling the optimizer that trains,
-        and the rate stays where the schedule put it.
+        Its state (Adam's moments, SGD's momentum buffers) becomes a new
+        optimizer's (built as skorch builds it, so an optimizer that sets its
+        state up front, as Adagrad does in older torch, gets it); the object
+        stays, so a callback bound to it (a user's ``LRScheduler``) goes on
+        scheduling the optimizer that trains, and the rates stay where they
+        are.
         """
-        self.optimizer_.state.clear()
+        args, kwargs = self.get_params_for_optimizer(
+            "optimizer", self.get_all_learnable_params()
+        )
+        self.optimizer_.state = self.optimizer(*args, **kwargs).state
 
-    def anneal_lr(self, start_epoch: int) -> float:
-        """Set this epoch's learning rate on a cosine from ``lr`` down to 0.
+    def anneal_lr(self, after_epoch: int) -> float:
+        """Set this epoch's learning rates on a cosine down to 0.
 
         The methods' second phases (IDO's stage 2, ALR's refinement) anneal
-        the rate over the epochs left after ``start_epoch``: the first epoch
-        after it trains at ``lr``, and the rate would reach 0 after
-        ``max_epochs``. Computed from the history's length, so a resumed fit
-        continues the same curve. Call it from ``on_epoch_begin``.
+        over the epochs after ``after_epoch``: the first of them trains at each
+        parameter group's rate when the phase began (kept as the group's
+        ``initial_lr``, as torch's schedulers keep it), and the rates would
+        reach 0 after ``max_epochs``. Computed from the history's length, so a
+        resumed fit continues the same curve. Call it from ``on_epoch_begin``.
 
         Parameters
         ----------
-        start_epoch : int
+        after_epoch : int
             The last epoch before the annealed phase (1-based, as skorch
             counts epochs; 0 anneals from the first epoch).
 
         Returns
         -------
         float
-            The rate set on every parameter group.
+            The rate set on the first parameter group.
         """
-        step = len(self.history) - start_epoch - 1
-        total = max(self.max_epochs - start_epoch, 1)
-        lr = 0.5 * self.lr * (1 + math.cos(math.pi * step / total))
+        step = len(self.history) - after_epoch - 1
+        total = max(self.max_epochs - after_epoch, 1)
+        factor = 0.5 * (1 + math.cos(math.pi * step / total))
         for group in self.optimizer_.param_groups:
-            group["lr"] = lr
-        return lr
+            group["lr"] = group.setdefault("initial_lr", group["lr"]) * factor
+        return self.optimizer_.param_groups[0]["lr"]
 
     # -- per-sample state -------------------------------------------------------
     def epoch_state(self) -> list[torch.Tensor]:

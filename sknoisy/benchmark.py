@@ -789,8 +789,8 @@ class ResultStore:
         ----------
         context : dict
             The parameters, JSON-serialisable; others are written by
-            :func:`_key_text` (an object with ``get_params``, such as a skorch
-            callback in ``method_params``, by its class and parameters).
+            ``_key_text``: an object with ``get_params``, such as a skorch
+            callback in ``method_params``, by its class and parameters.
 
         Returns
         -------

@@ -209,7 +209,7 @@ def test_the_cosine_schedule_refuses_a_users_scheduler(small_data):
         clf.fit(X, y)
     assert not hasattr(clf, "net_"), "refused before training"
     clf.set_params(lr_schedule="constant").fit(X, y)
-    assert clf.net_.history[-1, "lr"] < 1e-3, "the user's scheduler sets the rate"
+    assert clf.net_.history[:, "lr"] == [1e-3, 1e-3, 1e-4, 1e-4]
 
 
 class _States(Callback):
@@ -217,20 +217,17 @@ class _States(Callback):
 
     def on_train_begin(self, net, **kwargs):
         self.states = []
-        self.optimizers = set()
+        self.optimizers = []
 
     def on_epoch_end(self, net, **kwargs):
         self.states.append({k: v.clone() for k, v in net.module_.state_dict().items()})
-        self.optimizers.add(id(net.optimizer_))
+        self.optimizers.append(net.optimizer_)
 
 
-def test_a_capped_warmup_without_a_minimum_restarts_from_its_fewest_changes(
-    monkeypatch,
-):
-    # Where no minimum passes Label Wave's gates (here: a bar no network
-    # reaches; on two classes with 40% noise, 2/3 is such a bar until the noise
-    # is memorised), the warm-up runs to its cap, and refinement must start
-    # from the warm-up epoch of fewest prediction changes, not the last one.
+def capped_warmup_fit(monkeypatch, **params):
+    """A fit whose warm-up reaches its cap without a minimum (a bar no network
+    reaches; on two classes with 40% noise, 2/3 is such a bar until the noise is
+    memorised) and restores the epoch of its fewest prediction changes."""
     import sknoisy._label_wave as label_wave
 
     monkeypatch.setattr(label_wave, "FITTED_FRACTION", 1.0)
@@ -238,23 +235,40 @@ def test_a_capped_warmup_without_a_minimum_restarts_from_its_fewest_changes(
     y = np.arange(400) % 2
     X = rng.normal(size=(400, 6)) + 1.2 * y[:, None]
     y_noisy, _ = symmetric_noise(y, 0.4, random_state=0)
-    clf = ALRClassifier(
-        hidden_layer_sizes=(256, 256),
-        max_epochs=40,
-        random_state=0,
-        callbacks=[_States()],
-    ).fit(X, y_noisy)
+    params = {"max_epochs": 40, "random_state": 0, "callbacks": [_States()], **params}
+    clf = ALRClassifier(hidden_layer_sizes=(256, 256), **params).fit(X, y_noisy)
+    assert clf.warmup_epochs_ == 20, "the cap: half the budget"
+    base = clf.net_.history[clf.warmup_epochs_ - 1, "warmup_base_epoch"]
+    assert base < clf.warmup_epochs_, "a base model restored"
+    return clf, base
+
+
+def test_a_capped_warmup_without_a_minimum_restarts_from_its_fewest_changes(
+    monkeypatch,
+):
+    # Refinement must start from the warm-up epoch of fewest prediction
+    # changes, not the last one, with the optimizer restarted in place.
+    clf, base = capped_warmup_fit(monkeypatch)
     history = clf.net_.history
     (states,) = [cb for _, cb in clf.net_.callbacks_ if isinstance(cb, _States)]
-    assert clf.warmup_epochs_ == 20, "the cap: half the budget"
     changes = history[: clf.warmup_epochs_, "prediction_changes"][1:]
-    base = history[clf.warmup_epochs_ - 1, "warmup_base_epoch"]
-    assert changes[base - 2] == min(changes) and base < clf.warmup_epochs_
+    assert changes[base - 2] == min(changes)
     restored = states.states[clf.warmup_epochs_ - 1]
     for name, value in states.states[base - 1].items():
         torch.testing.assert_close(restored[name], value)
     assert "warmup_base_epoch" not in history[-1]
-    assert states.optimizers == {id(clf.net_.optimizer_)}, "restarted in place"
+    assert all(optimizer is clf.net_.optimizer_ for optimizer in states.optimizers)
+    # The cosine runs from the end of the warm-up, not from the base epoch.
+    np.testing.assert_allclose(history[20:, "lr"], cosine_from(1e-3, 20, 40))
+
+
+def test_a_users_scheduler_goes_on_through_a_restored_warmup(monkeypatch):
+    # The restored base model keeps the optimizer the scheduler is bound to
+    # (it used to step a discarded one from there on).
+    halving = LRScheduler(policy="StepLR", step_size=5, gamma=0.5)
+    clf, _ = capped_warmup_fit(monkeypatch, callbacks=[halving], lr_schedule="constant")
+    expected = [1e-3 * 0.5 ** (epoch // 5) for epoch in range(40)]
+    np.testing.assert_allclose(clf.net_.history[:, "lr"], expected)
 
 
 def test_the_relabel_rate_is_the_lower_of_the_share_and_the_likelihood():

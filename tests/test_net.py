@@ -1,7 +1,10 @@
 """The skorch plumbing: batches carry their rows, under shuffling and splits."""
 
+import copy
+
 import numpy as np
 import pytest
+import torch
 from sklearn.datasets import make_classification
 from skorch.callbacks import Callback
 from skorch.dataset import ValidSplit
@@ -98,11 +101,34 @@ def test_the_verbose_table_keeps_its_columns_and_stays_short(Estimator, capsys):
     assert max(widths) <= len(header) and min(widths) >= len(header) - 1
 
 
-def test_restarting_the_optimizer_drops_its_state_in_place(small_data):
+@pytest.mark.parametrize(
+    ("optimizer", "params"),
+    [
+        (torch.optim.Adam, {}),
+        (torch.optim.SGD, {"optimizer__momentum": 0.9}),
+        (torch.optim.Adagrad, {}),
+    ],
+)
+def test_a_restarted_optimizer_steps_as_a_new_one(optimizer, params, small_data):
     X, y = small_data
-    net = CrossEntropyClassifier(**FAST, lr=2e-3, random_state=0).fit(X, y).net_
-    optimizer = net.optimizer_
-    assert optimizer.state, "Adam's moments after training"
+    clf = CrossEntropyClassifier(**FAST, optimizer=optimizer, lr=2e-3, **params)
+    net = clf.set_params(random_state=0).fit(X, y).net_
+    start = copy.deepcopy(net.module_.state_dict())
+    x, target = torch.as_tensor(X[:32], dtype=torch.float32), torch.as_tensor(y[:32])
+
+    def one_step():
+        net.module_.load_state_dict(start)
+        net.optimizer_.zero_grad()
+        torch.nn.functional.cross_entropy(net.module_(x), target).backward()
+        net.optimizer_.step()
+        return [value.clone() for value in net.module_.state_dict().values()]
+
+    optimizer_before = net.optimizer_
+    assert optimizer_before.state, "its state after training"
     net.restart_optimizer()
-    assert net.optimizer_ is optimizer and not optimizer.state
-    assert [group["lr"] for group in optimizer.param_groups] == [2e-3]
+    assert net.optimizer_ is optimizer_before, "in place"
+    assert [group["lr"] for group in net.optimizer_.param_groups] == [2e-3]
+    restarted = one_step()
+    net.initialize_optimizer()
+    for kept, new in zip(restarted, one_step()):
+        torch.testing.assert_close(kept, new, rtol=0, atol=0)

@@ -236,6 +236,7 @@ def test_resolve_stage1_epochs(stage1, max_epochs, expected):
         ({"stage1_epochs": 1.5}, "stage1_epochs"),
         ({"mixture": "per-sample"}, "mixture"),
         ({"entropy_term": "other"}, "entropy_term"),
+        ({"lr_schedule": "step"}, "lr_schedule"),
     ],
 )
 def test_invalid_method_parameters(params, match, small_data):

@@ -121,10 +121,10 @@ class ALRClassifier(NoisyLabelClassifier):
     stopping; a :class:`~sknoisy.exceptions.ShortTrainingWarning` says so), all
     rows. A budget shorter than the refinement needs warns before training.
 
-    The net's history records, per epoch, ``refining``, ``prediction_changes``
-    (during the warm-up),
-    the mean entropy of the soft labels (``soft_label_entropy``) and the fraction
-    of rows whose soft label's argmax differs from the given label
+    The net's history records, per epoch, ``refining``, ``lr`` (the first
+    parameter group's learning rate), ``prediction_changes`` (during the
+    warm-up), the mean entropy of the soft labels (``soft_label_entropy``) and
+    the fraction of rows whose soft label's argmax differs from the given label
     (``relabelled_fraction``).
 
     Examples
