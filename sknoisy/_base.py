@@ -199,8 +199,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
         learning rate itself (``lr_schedule="cosine"``)."""
         if getattr(self, "lr_schedule", None) != "cosine" or not self._annealed_phase:
             return
-        for item in self.callbacks or []:
-            callback = item[1] if isinstance(item, tuple) else item
+        for _, callback in _unpacked_callbacks(self.callbacks):
             if isinstance(callback, LRScheduler):
                 raise ValueError(
                     "callbacks include an LRScheduler, but lr_schedule='cosine' "
@@ -322,8 +321,7 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
 
     def _check_training_setup(self, data, y_encoded) -> None:
         """Refuse, before training, the skorch settings that cannot work here."""
-        for item in self.callbacks or []:
-            callback = item[1] if isinstance(item, tuple) else item
+        for _, callback in _unpacked_callbacks(self.callbacks):
             monitor = getattr(callback, "monitor", None)
             if (
                 self.train_split is None
@@ -701,10 +699,16 @@ def _copied_callbacks(callbacks) -> list | None:
     return copies
 
 
+def _unpacked_callbacks(callbacks):
+    """Each item of ``callbacks`` with its callback: ``(item, callback)``, the
+    callback being a ``(name, Callback)`` pair's second element or the item."""
+    for item in callbacks or []:
+        yield item, item[1] if isinstance(item, tuple) and len(item) == 2 else item
+
+
 def _check_callbacks(callbacks) -> None:
     """skorch's callbacks: Callback instances, or (name, Callback) pairs."""
-    for item in callbacks or []:
-        callback = item[1] if isinstance(item, tuple) and len(item) == 2 else item
+    for item, callback in _unpacked_callbacks(callbacks):
         if not isinstance(callback, Callback):
             raise TypeError(
                 "callbacks must be skorch Callback instances or (name, Callback) "

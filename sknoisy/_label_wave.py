@@ -437,9 +437,7 @@ class LabelWavePhase:
         count noise."""
         if self.fewest_epoch is None or epoch is None:
             return False
-        smoothed = smooth_changes(self.tracker.changes, self.window)
-        low, high = smoothed[self.fewest_epoch - 2], smoothed[epoch - 2]
-        return bool(high - low >= rise_tolerance(low, high, self.window))
+        return self._rose_above_fewest(epoch, epoch)
 
     def _memorised_since_fewest(self, epoch: int | None) -> bool:
         """Whether the network memorised between the fewest changes and a later
@@ -455,9 +453,14 @@ class LabelWavePhase:
             return False
         if self.fewest_epoch is None or epoch is None or epoch <= self.fewest_epoch:
             return False
+        return self._rose_above_fewest(self.fewest_epoch + 1, epoch)
+
+    def _rose_above_fewest(self, first: int, last: int) -> bool:
+        """Whether PC at some epoch from ``first`` to ``last`` is above the
+        fewest changes by more than count noise (:func:`rise_tolerance`)."""
         smoothed = smooth_changes(self.tracker.changes, self.window)
         low = smoothed[self.fewest_epoch - 2]
-        high = smoothed[self.fewest_epoch - 1 : epoch - 1].max()
+        high = smoothed[first - 2 : last - 1].max()
         return bool(high - low >= rise_tolerance(low, high, self.window))
 
     def release(self) -> None:
