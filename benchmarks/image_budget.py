@@ -64,7 +64,8 @@ class TestAccuracy(Callback):
 def variant_params(name: str, n_rows: int, args) -> tuple[dict, list, int]:
     """The estimator parameters, extra callbacks and epochs of a variant."""
     width = 16 if "w16" in name else 32
-    params = {"module": SmallCNN, "module__width": width}
+    # Every variant sets its own rate: constant, or the one-cycle schedule.
+    params = {"module": SmallCNN, "module__width": width, "lr_schedule": "constant"}
     if not name.endswith("onecycle"):
         return params, [], args.epochs
     batches = -(-n_rows // args.batch_size)

@@ -192,7 +192,8 @@ class NoisyLabelClassifier(ClassifierMixin, BaseEstimator):
 
     _annealed_phase: str | None = None
     """The phase whose learning rate ``lr_schedule="cosine"`` sets (a method's
-    second: ``"stage-2"``, ``"refinement"``); None where there is none."""
+    second, ``"stage-2"`` or ``"refinement"``; ``"training"`` for plain
+    training's every epoch); None where there is none."""
 
     def _check_own_lr_schedule(self) -> None:
         """Refuse an ``LRScheduler`` in ``callbacks`` where the method sets the
