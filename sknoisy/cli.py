@@ -108,6 +108,7 @@ def _benchmark(args) -> int:
         dataset=args.dataset,
         max_rows=args.max_rows,
         ceiling=args.ceiling,
+        oracle=not args.no_oracle,
         method_params=method_params,
         target=args.target,
         noise=args.noise,
@@ -727,6 +728,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also train plain training on the true labels, once per data set and "
         "seed: the test accuracy clean labels would give",
+    )
+    bench.add_argument(
+        "--no-oracle",
+        action="store_true",
+        help="skip plain training's best epoch (the oracle): one more plain fit, "
+        "evaluated on the test set after every epoch",
     )
     bench.add_argument(
         "--data-dir",

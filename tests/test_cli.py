@@ -65,6 +65,18 @@ def test_demo_shows_progress_and_trains_only_what_it_reports(monkeypatch, capsys
     assert "epoch" not in capsys.readouterr().err
 
 
+def test_benchmark_without_the_oracle_trains_no_oracle(monkeypatch, capsys):
+    import sknoisy.benchmark
+
+    def no_oracle(*args, **kwargs):
+        raise AssertionError("--no-oracle trained the per-epoch oracle")
+
+    monkeypatch.setattr(sknoisy.benchmark._Run, "_plain_best_epoch", no_oracle)
+    args = ["benchmark", "--methods", "plain", "--epochs", "2", "--no-oracle"]
+    assert main(args) == 0
+    assert "oracle" not in capsys.readouterr().out
+
+
 def test_help_states_every_option_s_default():
     from sknoisy.cli import build_parser
 
