@@ -111,7 +111,11 @@ def test_the_verbose_table_keeps_its_columns_and_stays_short(Estimator, capsys):
 )
 def test_a_restarted_optimizer_steps_as_a_new_one(optimizer, params, small_data):
     X, y = small_data
-    clf = CrossEntropyClassifier(**FAST, optimizer=optimizer, lr=2e-3, **params)
+    # A constant rate: the restart keeps each group's rate, and the new
+    # optimizer it is compared with starts at lr.
+    clf = CrossEntropyClassifier(
+        **FAST, optimizer=optimizer, lr=2e-3, lr_schedule="constant", **params
+    )
     net = clf.set_params(random_state=0).fit(X, y).net_
     start = copy.deepcopy(net.module_.state_dict())
     x, target = torch.as_tensor(X[:32], dtype=torch.float32), torch.as_tensor(y[:32])
